@@ -1,0 +1,74 @@
+package io.pulse;
+
+import io.pulse.config.ConfigException;
+import io.pulse.config.PulseConfig;
+import io.pulse.node.PulseNode;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code java -jar pulse.jar [--conf FILE]}: starts one node; SIGTERM / Ctrl-C drains it and
+ * leaves the cluster. Exit codes: 0 normal, 1 failed to start, 2 bad configuration or arguments.
+ */
+public final class Main {
+
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    System.setProperty("hazelcast.phone.home.enabled", "false");
+    System.setProperty("java.net.preferIPv4Stack", "true");
+    System.setProperty("hazelcast.logging.type", "slf4j");
+    Path confFile = null;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--conf", "-conf" -> {
+          if (i + 1 >= args.length) {
+            fail(2, "--conf needs a file");
+          }
+          confFile = Path.of(args[++i]);
+        }
+        case "--help", "-h" -> {
+          System.out.println("usage: java -jar pulse.jar [--conf FILE]   (configuration: see README)");
+          return;
+        }
+        default -> fail(2, "unknown argument '" + args[i] + "' (usage: java -jar pulse.jar [--conf FILE])");
+      }
+    }
+    PulseConfig cfg;
+    try {
+      Map<String, String> props = new HashMap<>();
+      System.getProperties().forEach((k, v) -> props.put(String.valueOf(k), String.valueOf(v)));
+      cfg = PulseConfig.load(confFile, System.getenv(), props);
+    } catch (ConfigException e) {
+      fail(2, e.getMessage());
+      return;
+    }
+    Logger log = LoggerFactory.getLogger(Main.class);
+    PulseNode node;
+    try {
+      node = PulseNode.start(cfg).await(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      log.error("Pulse failed to start: {}", e.toString());
+      fail(1, "Pulse failed to start: " + e.getMessage());
+      return;
+    }
+    int grace = cfg.shutdownGraceSeconds();
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        node.close().await(Math.max(1, grace), TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("shutdown did not finish within shutdown.graceSeconds ({} s): {}", grace, e.toString());
+      }
+    }, "pulse-shutdown"));
+  }
+
+  private static void fail(int code, String message) {
+    System.err.println("pulse: " + message);
+    System.exit(code);
+  }
+}

@@ -1,0 +1,254 @@
+package io.pulse.config;
+
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The node's typed configuration (SPEC §1).
+ *
+ * <p>Precedence, lowest first: built-in defaults → {@code conf/pulse.json} (or {@code --conf FILE})
+ * → {@code PULSE_*} environment variables → {@code -Dpulse.*} system properties. The file may be
+ * nested ({@code {"http":{"port":8080}}}) or flat ({@code {"http.port":8080}}). An unknown key, a
+ * wrong type or an out-of-range value throws a {@link ConfigException} naming the key.
+ */
+public final class PulseConfig {
+
+  public static final Path DEFAULT_FILE = Path.of("conf", "pulse.json");
+
+  static final List<Key> KEYS = List.of(
+      Key.string("node.name", ""),
+      Key.string("cluster.name", "pulse"),
+      Key.string("cluster.host", "127.0.0.1"),
+      Key.list("cluster.members", "127.0.0.1"),
+      Key.string("cluster.config", ""),
+      Key.string("http.host", "0.0.0.0"),
+      Key.integer("http.port", 8080, 0, 65535),
+      Key.string("ws.host", "0.0.0.0"),
+      Key.integer("ws.port", 8081, 0, 65535),
+      Key.string("ws.path", "/ws"),
+      Key.integer("ws.pingSeconds", 25, 1, 3600),
+      Key.integer("ws.idleTimeoutSeconds", 60, 2, 86400),
+      Key.integer("sse.keepAliveSeconds", 15, 1, 3600),
+      Key.integer("sse.retryMs", 2000, 0, 600_000),
+      Key.bool("sensors.enabled", true),
+      Key.choice("sensors.mode", "singleton", "singleton", "local"),
+      Key.integer("sensors.count", 8, 1, 1000),
+      Key.integer("sensors.intervalMs", 1000, 10, 3_600_000),
+      Key.integer("history.size", 100, 1, 10_000),
+      Key.integer("history.ttlSeconds", 300, 1, 7 * 86400),
+      Key.integer("limits.maxConnections", 20000, 1, 1_000_000),
+      Key.integer("limits.maxMessageBytes", 65536, 256, 16 * 1024 * 1024),
+      Key.integer("limits.maxSubscriptionsPerConnection", 100, 1, 10_000),
+      Key.integer("limits.inboundPerSecond", 20, 1, 100_000),
+      Key.integer("limits.inboundBurst", 40, 1, 100_000),
+      Key.integer("limits.sendQueueBytes", 1_048_576, 1024, 1 << 30),
+      Key.choice("limits.slowConsumer", "disconnect", "disconnect", "drop"),
+      Key.choice("auth.mode", "dev", "dev", "jwt"),
+      Key.choice("auth.jwt.algorithm", "HS256", "HS256", "RS256", "ES256"),
+      Key.string("auth.jwt.key", ""),
+      Key.patterns("auth.publicChannels", "sensors.*", "cluster.*"),
+      Key.list("auth.allowedOrigins", "http://localhost:8080", "http://127.0.0.1:8080"),
+      Key.integer("shutdown.graceSeconds", 10, 0, 600));
+
+  private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
+
+  static {
+    KEYS.forEach(k -> BY_NAME.put(k.name(), k));
+  }
+
+  private final Map<String, Object> values;
+
+  private PulseConfig(Map<String, Object> values) {
+    this.values = values;
+  }
+
+  /** Defaults only. */
+  public static PulseConfig defaults() {
+    return resolve(new JsonObject(), Map.of(), Map.of());
+  }
+
+  /** Defaults overridden by {@code overrides} (nested or flat JSON); for tests and embedding. */
+  public static PulseConfig of(JsonObject overrides) {
+    return resolve(overrides, Map.of(), Map.of());
+  }
+
+  /**
+   * Loads the node configuration: {@code file} (or {@code conf/pulse.json} if it exists when
+   * {@code file} is null), then the environment, then system properties.
+   */
+  public static PulseConfig load(Path file, Map<String, String> env, Map<String, String> sysProps) {
+    JsonObject json = new JsonObject();
+    Path path = file != null ? file : (Files.isRegularFile(DEFAULT_FILE) ? DEFAULT_FILE : null);
+    if (path != null) {
+      try {
+        json = new JsonObject(Files.readString(path));
+      } catch (IOException e) {
+        throw new ConfigException("config file " + path + " cannot be read: " + e.getMessage());
+      } catch (DecodeException | ClassCastException e) {
+        throw new ConfigException("config file " + path + " is not a JSON object: " + firstLine(e.getMessage()));
+      }
+    }
+    return resolve(json, env, sysProps);
+  }
+
+  static PulseConfig resolve(JsonObject file, Map<String, String> env, Map<String, String> sysProps) {
+    Map<String, Object> values = new HashMap<>();
+    KEYS.forEach(k -> values.put(k.name(), k.defaultValue()));
+
+    Map<String, Object> flat = new LinkedHashMap<>();
+    flatten("", file, flat);
+    flat.forEach((name, raw) -> values.put(name, known(name, "in the config file").fromJson(raw, "config file")));
+
+    Map<String, Key> byEnv = new HashMap<>();
+    KEYS.forEach(k -> {
+      byEnv.put(k.envName(), k);
+      byEnv.put(k.compactEnvName(), k);
+    });
+    env.forEach((name, raw) -> {
+      if (name.startsWith("PULSE_")) {
+        Key k = byEnv.get(name);
+        if (k == null) {
+          throw new ConfigException("unknown environment variable " + name + " (no such config key)");
+        }
+        values.put(k.name(), k.fromString(raw, "environment " + name));
+      }
+    });
+    sysProps.forEach((name, raw) -> {
+      if (name.startsWith("pulse.")) {
+        String keyName = name.substring("pulse.".length());
+        values.put(keyName, known(keyName, "as system property -D" + name).fromString(raw, "-D" + name));
+      }
+    });
+    PulseConfig cfg = new PulseConfig(values);
+    cfg.validate();
+    return cfg;
+  }
+
+  private static Key known(String name, String where) {
+    Key k = BY_NAME.get(name);
+    if (k == null) {
+      throw new ConfigException("unknown config key '" + name + "' " + where);
+    }
+    return k;
+  }
+
+  private static void flatten(String prefix, JsonObject json, Map<String, Object> out) {
+    for (Map.Entry<String, Object> e : json) {
+      String name = prefix + e.getKey();
+      if (e.getValue() instanceof JsonObject nested && !BY_NAME.containsKey(name)) {
+        flatten(name + ".", nested, out);
+      } else {
+        out.put(name, e.getValue());
+      }
+    }
+  }
+
+  /** Checks that span several keys. */
+  private void validate() {
+    if (!wsPath().startsWith("/") || wsPath().contains("?")) {
+      throw new ConfigException("config key 'ws.path' must start with '/' and hold no query, got '" + wsPath() + "'");
+    }
+    if (clusterMembers().isEmpty()) {
+      throw new ConfigException("config key 'cluster.members' must list at least one member");
+    }
+    if (clusterName().isBlank()) {
+      throw new ConfigException("config key 'cluster.name' must not be empty");
+    }
+    if (inboundBurst() < inboundPerSecond()) {
+      throw new ConfigException("config key 'limits.inboundBurst' must be at least limits.inboundPerSecond ("
+          + inboundPerSecond() + "), got " + inboundBurst());
+    }
+    if ("jwt".equals(authMode())) {
+      throw new ConfigException("config key 'auth.mode' = jwt is not available in this build yet; use dev");
+    }
+  }
+
+  /** Every key with its effective value, in table order (tokens and secrets masked). */
+  public JsonObject toJson() {
+    JsonObject out = new JsonObject();
+    for (Key k : KEYS) {
+      Object v = values.get(k.name());
+      if (k.name().equals("auth.jwt.key") && !"".equals(v)) {
+        v = "***";
+      }
+      out.put(k.name(), v instanceof List<?> l ? new JsonArray(List.copyOf(l)) : v);
+    }
+    return out;
+  }
+
+  private int i(String key) {
+    return (Integer) values.get(key);
+  }
+
+  private String s(String key) {
+    return (String) values.get(key);
+  }
+
+  @SuppressWarnings("unchecked")
+  private List<String> l(String key) {
+    return (List<String>) values.get(key);
+  }
+
+  /** {@code node.name}, defaulting to {@code <hostname>-<http.port>}. */
+  public String nodeName() {
+    String name = s("node.name");
+    if (!name.isBlank()) {
+      return name;
+    }
+    String host;
+    try {
+      host = InetAddress.getLocalHost().getHostName();
+    } catch (IOException e) {
+      host = "localhost";
+    }
+    return host + "-" + httpPort();
+  }
+
+  public String clusterName() { return s("cluster.name"); }
+  public String clusterHost() { return s("cluster.host"); }
+  public List<String> clusterMembers() { return l("cluster.members"); }
+  public String clusterConfig() { return s("cluster.config"); }
+  public String httpHost() { return s("http.host"); }
+  public int httpPort() { return i("http.port"); }
+  public String wsHost() { return s("ws.host"); }
+  public int wsPort() { return i("ws.port"); }
+  public String wsPath() { return s("ws.path"); }
+  public int wsPingSeconds() { return i("ws.pingSeconds"); }
+  public int wsIdleTimeoutSeconds() { return i("ws.idleTimeoutSeconds"); }
+  public int sseKeepAliveSeconds() { return i("sse.keepAliveSeconds"); }
+  public int sseRetryMs() { return i("sse.retryMs"); }
+  public boolean sensorsEnabled() { return (Boolean) values.get("sensors.enabled"); }
+  public boolean sensorsSingleton() { return "singleton".equals(s("sensors.mode")); }
+  public int sensorsCount() { return i("sensors.count"); }
+  public int sensorsIntervalMs() { return i("sensors.intervalMs"); }
+  public int historySize() { return i("history.size"); }
+  public int historyTtlSeconds() { return i("history.ttlSeconds"); }
+  public int maxConnections() { return i("limits.maxConnections"); }
+  public int maxMessageBytes() { return i("limits.maxMessageBytes"); }
+  public int maxSubscriptionsPerConnection() { return i("limits.maxSubscriptionsPerConnection"); }
+  public int inboundPerSecond() { return i("limits.inboundPerSecond"); }
+  public int inboundBurst() { return i("limits.inboundBurst"); }
+  public int sendQueueBytes() { return i("limits.sendQueueBytes"); }
+  public boolean dropSlowConsumers() { return "drop".equals(s("limits.slowConsumer")); }
+  public String authMode() { return s("auth.mode"); }
+  public List<String> publicChannels() { return l("auth.publicChannels"); }
+  public List<String> allowedOrigins() { return l("auth.allowedOrigins"); }
+  public int shutdownGraceSeconds() { return i("shutdown.graceSeconds"); }
+
+  private static String firstLine(String s) {
+    if (s == null) {
+      return "";
+    }
+    int nl = s.indexOf('\n');
+    return nl < 0 ? s : s.substring(0, nl);
+  }
+}

@@ -1,0 +1,217 @@
+package io.pulse.http;
+
+import io.pulse.Addresses;
+import io.pulse.channel.Channels;
+import io.pulse.config.PulseConfig;
+import io.pulse.history.History;
+import io.pulse.history.History.Replay;
+import io.pulse.hub.Delivery;
+import io.pulse.hub.Hub;
+import io.pulse.hub.Session;
+import io.pulse.messages.Envelope;
+import io.pulse.metrics.PulseMetrics;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** The JSON HTTP API of SPEC §5, apart from {@code /events}. */
+final class ApiHandlers {
+
+  static final int MAX_WAIT_SECONDS = 30;
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+
+  private final Vertx vertx;
+  private final PulseConfig cfg;
+  private final Hub hub;
+  private final History history;
+  private final PulseMetrics metrics;
+
+  ApiHandlers(Vertx vertx, PulseConfig cfg, Hub hub, History history, PulseMetrics metrics) {
+    this.vertx = vertx;
+    this.cfg = cfg;
+    this.hub = hub;
+    this.history = history;
+    this.metrics = metrics;
+  }
+
+  /** {@code POST /api/publish}: 202 {@code {"id"}} once the message is in the history and on the bus. */
+  void publish(RoutingContext ctx) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      metrics.refused("bad_request");
+      HttpErrors.send(ctx, 400, "body must be a JSON object {channel, event, data}");
+      return;
+    }
+    if (body == null) {
+      metrics.refused("bad_request");
+      HttpErrors.send(ctx, 400, "body must be a JSON object {channel, event, data}");
+      return;
+    }
+    body.remove("from"); // the identity comes from the token, never from the body
+    vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, LOCAL)
+        .onSuccess(reply -> ctx.response().setStatusCode(202)
+            .putHeader("Content-Type", "application/json; charset=utf-8").end(reply.body().encode()))
+        .onFailure(err -> {
+          int code = err instanceof ReplyException re && re.failureCode() == 400 ? 400 : 503;
+          HttpErrors.send(ctx, code, err.getMessage());
+        });
+  }
+
+  /** {@code GET /api/channels/{channel}/history?since=&limit=&wait=}. */
+  void history(RoutingContext ctx) {
+    String channel = ctx.pathParam("channel");
+    String err = Channels.channelError(channel);
+    int limit;
+    int wait;
+    try {
+      limit = intParam(ctx, "limit", cfg.historySize(), 1, cfg.historySize());
+      wait = intParam(ctx, "wait", 0, 0, MAX_WAIT_SECONDS);
+    } catch (IllegalArgumentException e) {
+      err = e.getMessage();
+      limit = wait = 0;
+    }
+    if (err != null) {
+      metrics.refused("bad_request");
+      HttpErrors.send(ctx, 400, err);
+      return;
+    }
+    String sinceParam = ctx.request().getParam("since");
+    if (sinceParam == null) {
+      history.latest(channel, limit)
+          .onSuccess(r -> respond(ctx, channel, r))
+          .onFailure(e -> HttpErrors.send(ctx, 503, "history unavailable"));
+      return;
+    }
+    long since = Envelope.seqOf(sinceParam);
+    int max = limit;
+    if (wait == 0) {
+      history.since(channel, since, max)
+          .onSuccess(r -> respond(ctx, channel, r))
+          .onFailure(e -> HttpErrors.send(ctx, 503, "history unavailable"));
+      return;
+    }
+    longPoll(ctx, channel, since, max, wait);
+  }
+
+  /**
+   * Holds the request until a message after {@code since} exists or {@code wait} seconds pass.
+   * The waiter joins the hub first, then reads, so a message published in between is not missed.
+   */
+  private void longPoll(RoutingContext ctx, String channel, long since, int limit, int wait) {
+    Waiter waiter = new Waiter();
+    Runnable done = () -> hub.unsubscribe(waiter, channel);
+    ctx.response().closeHandler(v -> {
+      waiter.markClosed();
+      done.run();
+    });
+    hub.subscribe(waiter, channel)
+        .compose(v -> history.since(channel, since, limit))
+        .compose(first -> {
+          if (!first.messages().isEmpty() || !first.recovered()) {
+            return Future.succeededFuture(first);
+          }
+          long timer = vertx.setTimer(wait * 1000L, t -> waiter.arrived.tryComplete());
+          return waiter.arrived.future()
+              .compose(v -> {
+                vertx.cancelTimer(timer);
+                return history.since(channel, since, limit);
+              });
+        })
+        .onComplete(ar -> {
+          done.run();
+          if (ar.succeeded()) {
+            respond(ctx, channel, ar.result());
+          } else {
+            HttpErrors.send(ctx, 503, "history unavailable");
+          }
+        });
+  }
+
+  private void respond(RoutingContext ctx, String channel, Replay r) {
+    if (ctx.response().ended() || ctx.response().closed()) {
+      return;
+    }
+    StringBuilder sb = new StringBuilder(256).append("{\"channel\":\"").append(channel).append("\",\"messages\":[");
+    for (int i = 0; i < r.messages().size(); i++) {
+      sb.append(i == 0 ? "" : ",").append(r.messages().get(i).envelope());
+    }
+    sb.append("],\"recovered\":").append(r.recovered()).append('}');
+    ctx.response().putHeader("Content-Type", "application/json; charset=utf-8").end(sb.toString());
+  }
+
+  /** {@code GET /api/cluster}: the cluster view kept by this node's cluster verticle. */
+  void cluster(RoutingContext ctx) {
+    vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_VIEW, null, LOCAL)
+        .onSuccess(reply -> ctx.json(reply.body()))
+        .onFailure(err -> HttpErrors.send(ctx, 503, "cluster view unavailable"));
+  }
+
+  /** {@code GET /api/config}: what the page needs to connect. */
+  void config(RoutingContext ctx) {
+    String host = ctx.request().authority() != null ? ctx.request().authority().host() : "localhost";
+    if (host.contains(":") && !host.startsWith("[")) {
+      host = "[" + host + "]";
+    }
+    ctx.json(new JsonObject()
+        .put("wsUrl", "ws://" + host + ":" + cfg.wsPort() + cfg.wsPath())
+        .put("authMode", cfg.authMode())
+        .put("historySize", cfg.historySize()));
+  }
+
+  private static int intParam(RoutingContext ctx, String name, int def, int min, int max) {
+    String raw = ctx.request().getParam(name);
+    if (raw == null) {
+      return def;
+    }
+    try {
+      int v = Integer.parseInt(raw);
+      if (v >= min && v <= max) {
+        return v;
+      }
+    } catch (NumberFormatException ignored) {
+      // falls through to the error
+    }
+    throw new IllegalArgumentException(name + " must be an integer between " + min + " and " + max);
+  }
+
+  /** A hub session that only notices that a message arrived. */
+  private static final class Waiter extends Session {
+    final Promise<Void> arrived = Promise.promise();
+
+    Waiter() {
+      super(Long.MAX_VALUE, true);
+    }
+
+    @Override
+    protected Future<Void> write(Delivery d) {
+      arrived.tryComplete();
+      return Future.succeededFuture();
+    }
+
+    @Override
+    protected void closeSlow() {
+    }
+
+    @Override
+    protected Listener listener() {
+      return NO_METRICS;
+    }
+
+    private static final Listener NO_METRICS = new Listener() {
+      @Override
+      public void delivered(Delivery d) {
+      }
+
+      @Override
+      public void dropped(Delivery d, String reason) {
+      }
+    };
+  }
+}

@@ -1,0 +1,113 @@
+package io.pulse.http;
+
+import io.pulse.Addresses;
+import io.pulse.config.PulseConfig;
+import io.pulse.history.History;
+import io.pulse.hub.EventBusHubBus;
+import io.pulse.hub.Hub;
+import io.pulse.metrics.PulseMetrics;
+import io.pulse.node.NodeState;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+/**
+ * The HTTP port: Server-Sent Events, the JSON API, health, readiness, metrics and the page.
+ *
+ * <p>Endpoints: {@code GET /events}, {@code POST /api/publish}, {@code GET /api/channels/{c}/history},
+ * {@code GET /api/cluster}, {@code GET /api/config}, {@code GET /health}, {@code GET /ready},
+ * {@code GET /metrics}, {@code GET /}. Listens on {@code pulse.ch.*} / {@code pulse.pat.*} through
+ * its hub, requests {@link Addresses#PUBLISH} and {@link Addresses#CLUSTER_VIEW}, and reports its
+ * counts on {@link Addresses#NODE_CONNECTIONS}.
+ */
+public final class HttpSseVerticle extends VerticleBase {
+
+  private final PulseConfig cfg;
+  private final History history;
+  private final PulseMetrics metrics;
+  private final String registryName;
+  private SseHandler sse;
+  private HttpServer server;
+  private boolean reportScheduled;
+
+  public HttpSseVerticle(PulseConfig cfg, History history, PulseMetrics metrics, String registryName) {
+    this.cfg = cfg;
+    this.history = history;
+    this.metrics = metrics;
+    this.registryName = registryName;
+  }
+
+  @Override
+  public Future<?> start() {
+    NodeState node = NodeState.of(vertx);
+    Hub hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.SSE, "reordered"));
+    ApiHandlers api = new ApiHandlers(vertx, cfg, hub, history, metrics);
+    Router router = Router.router(vertx);
+    router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
+    router.get("/ready").handler(ctx -> {
+      boolean ready = node.ready();
+      ctx.response().setStatusCode(ready ? 200 : 503);
+      ctx.json(new JsonObject().put("status", ready ? "READY" : node.draining() ? "DRAINING" : "STARTING"));
+    });
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
+    router.get("/events").handler(ctx -> sse.handle(ctx));
+    router.post("/api/publish").handler(BodyHandler.create(false).setBodyLimit(cfg.maxMessageBytes()))
+        .handler(api::publish);
+    router.get("/api/channels/:channel/history").handler(api::history);
+    router.get("/api/cluster").handler(api::cluster);
+    router.get("/api/config").handler(api::config);
+    router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    router.route().last().handler(ctx -> ctx.fail(404));
+    router.route().failureHandler(HttpErrors::onFailure);
+
+    return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.httpHost()).setTcpNoDelay(true))
+        .requestHandler(router)
+        .listen(cfg.httpPort())
+        .onSuccess(s -> {
+          server = s;
+          sse = new SseHandler(cfg, hub, history, metrics, node, new Origins(cfg.allowedOrigins(), s.actualPort()),
+              this::scheduleReport);
+          vertx.setPeriodic(cfg.sseKeepAliveSeconds() * 1000L, t -> sse.pingAll());
+          vertx.setPeriodic(1000, t -> report());
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    if (sse != null) {
+      sse.endAll();
+      report();
+    }
+    return Future.succeededFuture();
+  }
+
+  /** The port actually bound (for {@code http.port} 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  /** Coalesces count changes into one report within 100 ms, so that the cluster view stays fresh. */
+  private void scheduleReport() {
+    if (!reportScheduled) {
+      reportScheduled = true;
+      vertx.setTimer(100, t -> {
+        reportScheduled = false;
+        report();
+      });
+    }
+  }
+
+  private void report() {
+    vertx.eventBus().send(Addresses.NODE_CONNECTIONS, new JsonObject()
+        .put("transport", PulseMetrics.SSE)
+        .put("connections", sse.count())
+        .put("subscriptions", sse.subscriptionCount()), new DeliveryOptions().setLocalOnly(true));
+  }
+}

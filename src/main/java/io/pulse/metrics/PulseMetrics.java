@@ -1,0 +1,102 @@
+package io.pulse.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The {@code pulse_*} meters of SPEC §10, one set per node. Labels are low-cardinality only:
+ * transport, reason — never a channel or a connection.
+ */
+public final class PulseMetrics {
+
+  public static final String SSE = "sse";
+  public static final String WS = "ws";
+
+  private final MeterRegistry registry;
+  private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
+  private final Map<String, AtomicInteger> subscriptions = new ConcurrentHashMap<>();
+  private final AtomicInteger clusterNodes = new AtomicInteger();
+  private final Counter published;
+  private final Timer latency;
+
+  public PulseMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    for (String t : new String[] {SSE, WS}) {
+      AtomicInteger c = new AtomicInteger();
+      AtomicInteger s = new AtomicInteger();
+      connections.put(t, c);
+      subscriptions.put(t, s);
+      Gauge.builder("pulse.connections", c, AtomicInteger::get).tag("transport", t)
+          .description("Open client connections").register(registry);
+      Gauge.builder("pulse.subscriptions", s, AtomicInteger::get).tag("transport", t)
+          .description("Channel and pattern subscriptions held by open connections").register(registry);
+    }
+    Gauge.builder("pulse.cluster.nodes", clusterNodes, AtomicInteger::get)
+        .description("Pulse nodes this node sees in the cluster").register(registry);
+    published = Counter.builder("pulse.messages.published").description("Messages accepted for publishing")
+        .register(registry);
+    latency = Timer.builder("pulse.delivery.latency")
+        .description("From publish to the write to a client socket")
+        .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
+            Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50), Duration.ofMillis(100),
+            Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5))
+        .register(registry);
+  }
+
+  /** Meters that go nowhere, for unit tests. */
+  public static PulseMetrics noop() {
+    return new PulseMetrics(new SimpleMeterRegistry());
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+
+  public AtomicInteger connections(String transport) {
+    return connections.get(transport);
+  }
+
+  public AtomicInteger subscriptions(String transport) {
+    return subscriptions.get(transport);
+  }
+
+  public void clusterNodes(int n) {
+    clusterNodes.set(n);
+  }
+
+  public void published() {
+    published.increment();
+  }
+
+  public void delivered(String transport, long publishTs) {
+    registry.counter("pulse.messages.delivered", "transport", transport).increment();
+    long ms = System.currentTimeMillis() - publishTs;
+    latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
+  }
+
+  public void dropped(String transport, String reason) {
+    registry.counter("pulse.messages.dropped", "transport", transport, "reason", reason).increment();
+  }
+
+  public void disconnected(String transport, String reason) {
+    registry.counter("pulse.disconnects", "transport", transport, "reason", reason).increment();
+  }
+
+  public void refused(String reason) {
+    registry.counter("pulse.refused", "reason", reason).increment();
+  }
+
+  /** A counter's current value, for tests and the stats stream. */
+  public double count(String name, String... tags) {
+    Counter c = registry.find(name).tags(tags).counter();
+    return c == null ? 0 : c.count();
+  }
+}

@@ -1,0 +1,70 @@
+package io.pulse.node;
+
+import com.hazelcast.config.ClasspathXmlConfig;
+import com.hazelcast.config.Config;
+import com.hazelcast.config.FileSystemXmlConfig;
+import com.hazelcast.config.JoinConfig;
+import com.hazelcast.config.NetworkConfig;
+import io.pulse.cluster.Membership;
+import io.pulse.config.ConfigException;
+import io.pulse.config.PulseConfig;
+import io.pulse.history.History;
+import java.io.FileNotFoundException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * Builds the Hazelcast member configuration of a node: {@code cluster.xml} (the file named by
+ * {@code cluster.config}, else {@code ./cluster.xml}, else the copy in the jar), then Pulse's
+ * overrides. Whatever the file says, the result never uses multicast, auto-detection or
+ * Hazelcast's phone-home.
+ */
+public final class HazelcastConfigs {
+
+  private static final Pattern IP = Pattern.compile("[0-9.]+|[0-9a-fA-F:]+");
+
+  private HazelcastConfigs() {
+  }
+
+  public static Config build(PulseConfig cfg) {
+    Config c = load(cfg.clusterConfig());
+    c.setClusterName(cfg.clusterName());
+    c.setProperty("hazelcast.phone.home.enabled", "false");
+    if (c.getProperty("hazelcast.logging.type") == null) {
+      c.setProperty("hazelcast.logging.type", "slf4j");
+    }
+    NetworkConfig net = c.getNetworkConfig();
+    JoinConfig join = net.getJoin();
+    join.getMulticastConfig().setEnabled(false);
+    join.getAutoDetectionConfig().setEnabled(false);
+    join.getTcpIpConfig().setEnabled(true).setMembers(cfg.clusterMembers());
+    String host = cfg.clusterHost();
+    if (IP.matcher(host).matches()) {
+      net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
+    }
+    c.setProperty("hazelcast.local.localAddress", host);
+    History.configure(c, cfg.historySize(), cfg.historyTtlSeconds());
+    if (cfg.sensorsEnabled() && cfg.sensorsSingleton()) {
+      c.getMemberAttributeConfig().setAttribute(Membership.SENSORS_ATTRIBUTE, "singleton");
+    }
+    return c;
+  }
+
+  private static Config load(String explicit) {
+    try {
+      if (!explicit.isBlank()) {
+        return new FileSystemXmlConfig(explicit);
+      }
+      if (Files.isRegularFile(Path.of("cluster.xml"))) {
+        return new FileSystemXmlConfig("cluster.xml");
+      }
+      return new ClasspathXmlConfig("cluster.xml");
+    } catch (FileNotFoundException e) {
+      throw new ConfigException("config key 'cluster.config': file not found: " + explicit);
+    } catch (RuntimeException e) {
+      throw new ConfigException("cluster configuration is invalid: " + e.getMessage());
+    }
+  }
+}

@@ -1,0 +1,141 @@
+package io.pulse.node;
+
+import com.hazelcast.core.HazelcastInstance;
+import io.pulse.cluster.ClusterVerticle;
+import io.pulse.cluster.Membership;
+import io.pulse.config.PulseConfig;
+import io.pulse.history.History;
+import io.pulse.http.HttpSseVerticle;
+import io.pulse.metrics.PulseMetrics;
+import io.pulse.publish.PublishVerticle;
+import io.pulse.sensor.SensorSimulatorVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.eventbus.EventBusOptions;
+import io.vertx.core.json.JsonObject;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The composition root of one Pulse node: a clustered Vert.x on Hazelcast, and its verticles
+ * (publish API, HTTP/SSE, cluster view, sensor simulator). {@code Main} starts one; tests start
+ * several in one JVM.
+ */
+public final class PulseNode {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class);
+
+  private final PulseConfig cfg;
+  private final Vertx vertx;
+  private final String nodeId;
+  private final PulseMetrics metrics;
+  private HttpSseVerticle http;
+  private SensorSimulatorVerticle sensors;
+
+  private PulseNode(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics) {
+    this.cfg = cfg;
+    this.vertx = vertx;
+    this.nodeId = nodeId;
+    this.metrics = metrics;
+  }
+
+  /**
+   * A clustered Vert.x that joins the Pulse cluster of {@code cfg}, with nothing deployed: what
+   * an application embedding its own verticles (publishers, say) needs.
+   */
+  public static Future<Vertx> clusteredVertx(PulseConfig cfg, String metricsRegistry) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg));
+    VertxOptions options = new VertxOptions()
+        .setEventBusOptions(new EventBusOptions().setHost(cfg.clusterHost()).setPort(0));
+    if (metricsRegistry != null) {
+      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+          .setRegistryName(metricsRegistry)
+          .setJvmMetricsEnabled(true)
+          .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(false)));
+    }
+    return Vertx.builder().with(options).withClusterManager(manager).buildClustered();
+  }
+
+  /** Joins the cluster, deploys every verticle, and completes once the node is ready. */
+  public static Future<PulseNode> start(PulseConfig cfg) {
+    String registry = "pulse-" + UUID.randomUUID();
+    return clusteredVertx(cfg, registry).compose(vertx -> {
+      HazelcastInstance hz = ((HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager())
+          .getHazelcastInstance();
+      Membership membership = new Membership(hz);
+      PulseNode node = new PulseNode(cfg, vertx, membership.localId(),
+          new PulseMetrics(BackendRegistries.getNow(registry)));
+      return node.deploy(hz, membership, registry)
+          .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
+    });
+  }
+
+  private Future<PulseNode> deploy(HazelcastInstance hz, Membership membership, String registry) {
+    NodeState state = NodeState.of(vertx);
+    state.maxConnections(cfg.maxConnections());
+    History history = new History(vertx, hz);
+    http = new HttpSseVerticle(cfg, history, metrics, registry);
+    long startedAt = System.currentTimeMillis();
+    return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
+        .compose(id -> vertx.deployVerticle(http))
+        .compose(id -> vertx.deployVerticle(new ClusterVerticle(membership, metrics, new JsonObject()
+            .put("id", nodeId).put("name", cfg.nodeName())
+            .put("httpPort", http.actualPort()).put("wsPort", cfg.wsPort()).put("startedAt", startedAt))))
+        .compose(id -> {
+          if (!cfg.sensorsEnabled()) {
+            return Future.succeededFuture(id);
+          }
+          sensors = new SensorSimulatorVerticle(membership, cfg.sensorsSingleton(), cfg.sensorsCount(),
+              cfg.sensorsIntervalMs(), cfg.nodeName());
+          return vertx.deployVerticle(sensors);
+        })
+        .map(id -> {
+          state.markReady();
+          LOG.info("Pulse node '{}' ready: http {}:{}, cluster '{}' as {} with {} member(s) {}, auth {}",
+              cfg.nodeName(), cfg.httpHost(), http.actualPort(), cfg.clusterName(), nodeId,
+              membership.memberIds().size(), cfg.clusterMembers(), cfg.authMode());
+          if ("dev".equals(cfg.authMode())) {
+            LOG.warn("auth.mode is 'dev': anyone may subscribe and publish to any channel. Use jwt in production.");
+          }
+          return this;
+        });
+  }
+
+  /** Drains (readiness off, streams ended), leaves the cluster and closes. */
+  public Future<Void> close() {
+    NodeState.of(vertx).markDraining();
+    LOG.info("Pulse node '{}' shutting down", cfg.nodeName());
+    return vertx.close();
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public String nodeId() {
+    return nodeId;
+  }
+
+  public PulseConfig config() {
+    return cfg;
+  }
+
+  public PulseMetrics metrics() {
+    return metrics;
+  }
+
+  public int httpPort() {
+    return http.actualPort();
+  }
+
+  /** True while this node runs the sensor simulator. Read from tests; a snapshot. */
+  public boolean runsSensors() {
+    return sensors != null && sensors.running();
+  }
+}
