@@ -52,6 +52,9 @@ public final class Main {
     PulseNode node;
     try {
       node = PulseNode.start(cfg).await(120, TimeUnit.SECONDS);
+    } catch (ConfigException e) {
+      fail(2, e.getMessage());
+      return;
     } catch (Exception e) {
       log.error("Pulse failed to start: {}", e.toString());
       fail(1, "Pulse failed to start: " + e.getMessage());

@@ -31,15 +31,17 @@ public final class History {
 
   /** Ring buffer names: {@code pulse.history.<channel>}. */
   public static final String NAME_PREFIX = "pulse.history.";
-  private static final int BATCH = 1000; // Hazelcast's readMany maximum
 
   private final Vertx vertx;
   private final HazelcastInstance hz;
+  private final int batch;
   private final ConcurrentMap<String, Future<Ringbuffer<String>>> buffers = new ConcurrentHashMap<>();
 
-  public History(Vertx vertx, HazelcastInstance hz) {
+  /** {@code size}: history.size; reads are batched by it (Hazelcast reads at most the capacity, and 1000). */
+  public History(Vertx vertx, HazelcastInstance hz, int size) {
     this.vertx = vertx;
     this.hz = hz;
+    this.batch = Math.min(1000, size);
   }
 
   /** Adds the replay-window settings to a member config (before the member starts). */
@@ -60,22 +62,21 @@ public final class History {
   /**
    * What a client that last saw {@code afterSeq} on {@code channel} missed, oldest first, at most
    * {@code limit} messages. {@code recovered} is false when part of it has left the window or
-   * {@code afterSeq} is unknown (ahead of the channel).
+   * {@code afterSeq} is unknown (ahead of the channel, or not an id: -2).
    */
   public Future<Replay> since(String channel, long afterSeq, int limit) {
     if (afterSeq < -1) {
-      return latest(channel, 0).map(r -> new Replay(List.of(), false, r.position()));
+      return buffer(channel).compose(this::tail).map(tail -> new Replay(List.of(), false, tail));
     }
-    return buffer(channel).compose(rb -> read(rb, channel, afterSeq + 1, limit, new ArrayList<>()))
-        .map(r -> {
-          boolean complete = r.messages().isEmpty()
-              ? r.position() == afterSeq // nothing newer, nothing expired
-              : r.messages().get(0).seq() == afterSeq + 1;
-          return new Replay(r.messages(), complete, r.position());
-        })
-        .recover(err -> aheadOfChannel(err)
-            ? latest(channel, 0).map(r -> new Replay(List.of(), false, r.position()))
-            : Future.failedFuture(err));
+    return buffer(channel).compose(rb -> read(rb, channel, afterSeq + 1, limit, new ArrayList<>())
+        .compose(messages -> {
+          if (!messages.isEmpty()) {
+            boolean complete = messages.get(0).seq() == afterSeq + 1;
+            return Future.succeededFuture(new Replay(messages, complete, messages.get(messages.size() - 1).seq()));
+          }
+          // Nothing to read: either nothing is newer (recovered), or it expired, or the id is ahead.
+          return tail(rb).map(tail -> new Replay(List.of(), tail == afterSeq, tail));
+        }));
   }
 
   /** {@link #since} for several channels at once (a resume): channel → replay. */
@@ -88,40 +89,35 @@ public final class History {
 
   /** The last {@code limit} messages of the window, oldest first ({@code recovered} is true). */
   public Future<Replay> latest(String channel, int limit) {
-    return buffer(channel).compose(rb -> read(rb, channel, 0, Integer.MAX_VALUE, new ArrayList<>()))
-        .map(r -> {
-          List<Delivery> all = r.messages();
+    return buffer(channel).compose(rb -> read(rb, channel, 0, Integer.MAX_VALUE, new ArrayList<>())
+        .compose(all -> {
+          if (all.isEmpty()) {
+            return tail(rb).map(tail -> new Replay(List.of(), true, tail));
+          }
           List<Delivery> last = all.subList(Math.max(0, all.size() - limit), all.size());
-          return new Replay(List.copyOf(last), true, r.position());
-        });
+          return Future.succeededFuture(new Replay(List.copyOf(last), true, all.get(all.size() - 1).seq()));
+        }));
   }
 
   /**
-   * Reads from {@code from} (clamped by Hazelcast to the oldest item still held) until the end or
-   * {@code limit}. The replay's position is the sequence of the last item in the channel.
+   * Reads from {@code from} (Hazelcast starts at the oldest item still held when {@code from} is
+   * older) until the end or {@code limit}; empty when {@code from} is past the end.
    */
-  private Future<Replay> read(Ringbuffer<String> rb, String channel, long from, int limit, List<Delivery> acc) {
-    int max = Math.min(BATCH, limit - acc.size());
+  private Future<List<Delivery>> read(Ringbuffer<String> rb, String channel, long from, int limit, List<Delivery> acc) {
+    int max = Math.min(batch, limit - acc.size());
     return Future.fromCompletionStage(rb.readManyAsync(from, 0, max, null), vertx.getOrCreateContext())
         .compose(rs -> {
           collect(channel, rs, acc);
-          long next = rs.getNextSequenceToReadFrom();
           if (rs.size() == max && acc.size() < limit) {
-            return read(rb, channel, next, limit, acc);
+            return read(rb, channel, rs.getNextSequenceToReadFrom(), limit, acc);
           }
-          long position = acc.size() == limit && rs.size() == max ? -2 : next - 1;
-          return Future.succeededFuture(new Replay(acc, true, position));
+          return Future.succeededFuture(acc);
         });
   }
 
-  /** Hazelcast refuses a read that starts after the channel's next sequence: an unknown id. */
-  private static boolean aheadOfChannel(Throwable err) {
-    for (Throwable t = err; t != null; t = t.getCause()) {
-      if (t instanceof IllegalArgumentException) {
-        return true;
-      }
-    }
-    return false;
+  /** The channel's last sequence (-1 when it never had a message); a synchronous call, so on a worker. */
+  private Future<Long> tail(Ringbuffer<String> rb) {
+    return vertx.executeBlocking(rb::tailSequence, false);
   }
 
   private static void collect(String channel, ReadResultSet<String> rs, List<Delivery> acc) {
@@ -144,8 +140,8 @@ public final class History {
   }
 
   /**
-   * A replay: the messages (oldest first), whether they are complete, and the position (the last
-   * sequence of the channel, -1 when it is empty, -2 when the read stopped at its limit).
+   * A replay: the messages (oldest first), whether they are complete, and the position: the
+   * sequence of the last message returned, or when none, the channel's last sequence (-1: none).
    */
   public record Replay(List<Delivery> messages, boolean recovered, long position) {
   }

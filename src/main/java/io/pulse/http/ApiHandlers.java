@@ -22,6 +22,7 @@ import io.vertx.ext.web.RoutingContext;
 /** The JSON HTTP API of SPEC §5, apart from {@code /events}. */
 final class ApiHandlers {
 
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ApiHandlers.class);
   static final int MAX_WAIT_SECONDS = 30;
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
@@ -86,7 +87,7 @@ final class ApiHandlers {
     if (sinceParam == null) {
       history.latest(channel, limit)
           .onSuccess(r -> respond(ctx, channel, r))
-          .onFailure(e -> HttpErrors.send(ctx, 503, "history unavailable"));
+          .onFailure(e -> unavailable(ctx, e));
       return;
     }
     long since = Envelope.seqOf(sinceParam);
@@ -94,7 +95,7 @@ final class ApiHandlers {
     if (wait == 0) {
       history.since(channel, since, max)
           .onSuccess(r -> respond(ctx, channel, r))
-          .onFailure(e -> HttpErrors.send(ctx, 503, "history unavailable"));
+          .onFailure(e -> unavailable(ctx, e));
       return;
     }
     longPoll(ctx, channel, since, max, wait);
@@ -129,9 +130,14 @@ final class ApiHandlers {
           if (ar.succeeded()) {
             respond(ctx, channel, ar.result());
           } else {
-            HttpErrors.send(ctx, 503, "history unavailable");
+            unavailable(ctx, ar.cause());
           }
         });
+  }
+
+  private static void unavailable(RoutingContext ctx, Throwable err) {
+    LOG.warn("history read failed: {}", err.toString());
+    HttpErrors.send(ctx, 503, "history unavailable");
   }
 
   private void respond(RoutingContext ctx, String channel, Replay r) {

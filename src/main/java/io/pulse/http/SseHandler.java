@@ -131,6 +131,7 @@ final class SseHandler implements Handler<RoutingContext> {
             if (r.recovered()) {
               out.addAll(r.messages());
             } else {
+              session.forget(channel);
               long pos = Math.max(r.position(), -1);
               out.add(new Delivery(channel, pos, System.currentTimeMillis(),
                   Envelope.reset(channel, pos, "the id is no longer in the replay window, or unknown")));

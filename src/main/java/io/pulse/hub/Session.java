@@ -94,6 +94,11 @@ public abstract class Session {
     positions.merge(channel, seq, Math::max);
   }
 
+  /** Forgets the position of {@code channel}: what comes next for it is written whatever its id. */
+  public final void forget(String channel) {
+    positions.remove(channel);
+  }
+
   /** The last sequence written per channel (the resume position). */
   public final Map<String, Long> positions() {
     return positions;

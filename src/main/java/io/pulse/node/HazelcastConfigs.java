@@ -28,7 +28,11 @@ public final class HazelcastConfigs {
   private HazelcastConfigs() {
   }
 
-  public static Config build(PulseConfig cfg) {
+  /**
+   * {@code simulatorCandidate}: mark this member as one that may run the singleton simulator
+   * (only Pulse nodes with {@code sensors.enabled} in {@code singleton} mode).
+   */
+  public static Config build(PulseConfig cfg, boolean simulatorCandidate) {
     Config c = load(cfg.clusterConfig());
     c.setClusterName(cfg.clusterName());
     c.setProperty("hazelcast.phone.home.enabled", "false");
@@ -46,7 +50,7 @@ public final class HazelcastConfigs {
     }
     c.setProperty("hazelcast.local.localAddress", host);
     History.configure(c, cfg.historySize(), cfg.historyTtlSeconds());
-    if (cfg.sensorsEnabled() && cfg.sensorsSingleton()) {
+    if (simulatorCandidate) {
       c.getMemberAttributeConfig().setAttribute(Membership.SENSORS_ATTRIBUTE, "singleton");
     }
     return c;

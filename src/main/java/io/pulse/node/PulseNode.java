@@ -50,7 +50,11 @@ public final class PulseNode {
    * an application embedding its own verticles (publishers, say) needs.
    */
   public static Future<Vertx> clusteredVertx(PulseConfig cfg, String metricsRegistry) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg));
+    return clusteredVertx(cfg, metricsRegistry, false);
+  }
+
+  private static Future<Vertx> clusteredVertx(PulseConfig cfg, String metricsRegistry, boolean simulatorCandidate) {
+    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg, simulatorCandidate));
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(cfg.clusterHost()).setPort(0));
     if (metricsRegistry != null) {
@@ -65,7 +69,8 @@ public final class PulseNode {
   /** Joins the cluster, deploys every verticle, and completes once the node is ready. */
   public static Future<PulseNode> start(PulseConfig cfg) {
     String registry = "pulse-" + UUID.randomUUID();
-    return clusteredVertx(cfg, registry).compose(vertx -> {
+    boolean candidate = cfg.sensorsEnabled() && cfg.sensorsSingleton();
+    return clusteredVertx(cfg, registry, candidate).compose(vertx -> {
       HazelcastInstance hz = ((HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager())
           .getHazelcastInstance();
       Membership membership = new Membership(hz);
@@ -79,7 +84,7 @@ public final class PulseNode {
   private Future<PulseNode> deploy(HazelcastInstance hz, Membership membership, String registry) {
     NodeState state = NodeState.of(vertx);
     state.maxConnections(cfg.maxConnections());
-    History history = new History(vertx, hz);
+    History history = new History(vertx, hz, cfg.historySize());
     http = new HttpSseVerticle(cfg, history, metrics, registry);
     long startedAt = System.currentTimeMillis();
     return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))

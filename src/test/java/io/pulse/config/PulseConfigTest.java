@@ -1,0 +1,118 @@
+package io.pulse.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class PulseConfigTest {
+
+  @TempDir
+  Path dir;
+
+  @Test
+  @DisplayName("defaults are SPEC §1's")
+  void defaults() {
+    PulseConfig c = PulseConfig.defaults();
+    assertEquals(8080, c.httpPort());
+    assertEquals(8081, c.wsPort());
+    assertEquals("/ws", c.wsPath());
+    assertEquals("pulse", c.clusterName());
+    assertEquals(List.of("127.0.0.1"), c.clusterMembers());
+    assertEquals(100, c.historySize());
+    assertEquals(300, c.historyTtlSeconds());
+    assertEquals(List.of("sensors.*", "cluster.*"), c.publicChannels());
+    assertTrue(c.sensorsSingleton());
+    assertFalse(c.dropSlowConsumers());
+    assertTrue(c.nodeName().endsWith("-8080"));
+  }
+
+  @Test
+  @DisplayName("file < environment < system property, nested or flat file keys")
+  void precedence() throws Exception {
+    Path file = dir.resolve("pulse.json");
+    Files.writeString(file, "{\"http\":{\"port\":9000},\"ws.port\":9001,\"sensors\":{\"count\":3},\"cluster\":{\"members\":[\"127.0.0.1:5701\"]}}");
+    PulseConfig c = PulseConfig.load(file,
+        Map.of("PULSE_HTTP_PORT", "9100", "PULSE_LIMITS_MAX_CONNECTIONS", "50", "PULSE_SENSORS_COUNT", "4", "PATH", "/bin"),
+        Map.of("pulse.http.port", "9200", "pulse.limits.maxConnections", "60", "java.version", "17"));
+    assertEquals(9200, c.httpPort(), "system property wins");
+    assertEquals(60, c.maxConnections());
+    assertEquals(4, c.sensorsCount(), "environment beats the file");
+    assertEquals(9001, c.wsPort(), "flat file keys work");
+    assertEquals(List.of("127.0.0.1:5701"), c.clusterMembers());
+    PulseConfig compact = PulseConfig.load(file, Map.of("PULSE_LIMITS_MAXCONNECTIONS", "70"), Map.of());
+    assertEquals(70, compact.maxConnections());
+    assertEquals(9000, compact.httpPort());
+  }
+
+  @Test
+  @DisplayName("lists from the environment: comma-separated or a JSON array")
+  void lists() {
+    assertEquals(List.of("10.0.0.1", "10.0.0.2:5702"),
+        PulseConfig.load(null, Map.of("PULSE_CLUSTER_MEMBERS", "10.0.0.1, 10.0.0.2:5702"), Map.of()).clusterMembers());
+    assertEquals(List.of("chat.*"),
+        PulseConfig.load(null, Map.of(), Map.of("pulse.auth.publicChannels", "[\"chat.*\"]")).publicChannels());
+  }
+
+  @Test
+  @DisplayName("bad values stop the node with one line naming the key")
+  void validation() {
+    assertMessage("'http.port'", () -> PulseConfig.of(new JsonObject().put("http.port", 70000)));
+    assertMessage("'http.port'", () -> PulseConfig.of(new JsonObject().put("http", new JsonObject().put("port", "80"))));
+    assertMessage("'http.port'", () -> PulseConfig.load(null, Map.of(), Map.of("pulse.http.port", "eighty")));
+    assertMessage("'sensors.mode'", () -> PulseConfig.of(new JsonObject().put("sensors.mode", "sometimes")));
+    assertMessage("'sensors.enabled'", () -> PulseConfig.load(null, Map.of("PULSE_SENSORS_ENABLED", "yes"), Map.of()));
+    assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 0)));
+    assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 1.5)));
+    assertMessage("'auth.publicChannels'", () -> PulseConfig.of(new JsonObject().put("auth.publicChannels", new io.vertx.core.json.JsonArray().add("bad channel"))));
+    assertMessage("'cluster.members'", () -> PulseConfig.of(new JsonObject().put("cluster.members", "127.0.0.1")));
+    assertMessage("'ws.path'", () -> PulseConfig.of(new JsonObject().put("ws.path", "ws")));
+    assertMessage("'limits.inboundBurst'", () -> PulseConfig.of(new JsonObject().put("limits.inboundPerSecond", 50)));
+    assertMessage("unknown config key 'http.prot'", () -> PulseConfig.of(new JsonObject().put("http", new JsonObject().put("prot", 1))));
+    assertMessage("unknown config key 'nope'", () -> PulseConfig.load(null, Map.of(), Map.of("pulse.nope", "1")));
+    assertMessage("PULSE_HTTP_PROT", () -> PulseConfig.load(null, Map.of("PULSE_HTTP_PROT", "1"), Map.of()));
+  }
+
+  @Test
+  @DisplayName("a file that is not JSON is refused with its path")
+  void badFile() throws Exception {
+    Path file = dir.resolve("bad.json");
+    Files.writeString(file, "{ not json");
+    assertMessage(file.toString(), () -> PulseConfig.load(file, Map.of(), Map.of()));
+    assertMessage("missing.json", () -> PulseConfig.load(dir.resolve("missing.json"), Map.of(), Map.of()));
+  }
+
+  @Test
+  @DisplayName("the real launcher exits with code 2 and one line on a bad value, before joining any cluster")
+  void mainExitsWithCode2() throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+        "-Dpulse.limits.maxConnections=-5", "io.pulse.Main")
+        .directory(dir.toFile())
+        .redirectOutput(new File(dir.toFile(), "out.txt"))
+        .start();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "exits at once");
+    String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+    assertEquals(2, p.exitValue(), err);
+    assertEquals(1, err.lines().count(), err);
+    assertTrue(err.contains("'limits.maxConnections'") && err.contains("-5"), err);
+  }
+
+  private static void assertMessage(String expected, org.junit.jupiter.api.function.Executable e) {
+    ConfigException ex = assertThrows(ConfigException.class, e);
+    assertTrue(ex.getMessage().contains(expected), "message '" + ex.getMessage() + "' should name " + expected);
+    assertFalse(ex.getMessage().contains("\n"), "one line");
+  }
+}

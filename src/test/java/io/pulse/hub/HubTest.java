@@ -1,0 +1,238 @@
+package io.pulse.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.DisplayName;
+import org.junit.jupiter.api.Test;
+
+/** Who gets what, without sockets or a cluster. */
+class HubTest {
+
+  /** A bus that records registrations and lets the test deliver to them. */
+  static final class FakeBus implements Hub.Bus {
+    final Map<String, Consumer<Delivery>> live = new HashMap<>();
+    int registered;
+    int cancelled;
+
+    @Override
+    public Hub.Registration listen(String address, Consumer<Delivery> handler) {
+      registered++;
+      live.put(address, handler);
+      return new Hub.Registration() {
+        @Override
+        public Future<Void> ready() {
+          return Future.succeededFuture();
+        }
+
+        @Override
+        public void cancel() {
+          cancelled++;
+          live.remove(address);
+        }
+      };
+    }
+
+    /** Publishes like PublishVerticle: on the channel address and every prefix address. */
+    void publish(String channel, long seq) {
+      Delivery d = new Delivery(channel, seq, System.currentTimeMillis(), "{\"seq\":" + seq + "}");
+      deliver("pulse.ch." + channel, d);
+      for (String p : io.pulse.channel.Channels.prefixes(channel)) {
+        deliver("pulse.pat." + p, d);
+      }
+    }
+
+    void deliver(String address, Delivery d) {
+      Consumer<Delivery> h = live.get(address);
+      if (h != null) {
+        h.accept(d);
+      }
+    }
+  }
+
+  /** A session that records what it writes; its socket "flushes" only when told to. */
+  static final class Recorder extends Session {
+    final List<Delivery> written = new ArrayList<>();
+    final List<String> drops = new ArrayList<>();
+    boolean closedSlow;
+    final List<io.vertx.core.Promise<Void>> pending = new ArrayList<>();
+    boolean autoFlush = true;
+
+    Recorder(long maxBytes, boolean drop) {
+      super(maxBytes, drop);
+    }
+
+    Recorder() {
+      this(1 << 20, false);
+    }
+
+    @Override
+    protected Future<Void> write(Delivery d) {
+      written.add(d);
+      if (autoFlush) {
+        return Future.succeededFuture();
+      }
+      io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+      pending.add(p);
+      return p.future();
+    }
+
+    @Override
+    protected void closeSlow() {
+      closedSlow = true;
+    }
+
+    @Override
+    protected Listener listener() {
+      return new Listener() {
+        @Override
+        public void delivered(Delivery d) {
+        }
+
+        @Override
+        public void dropped(Delivery d, String reason) {
+          drops.add(reason);
+        }
+      };
+    }
+
+    List<Long> seqs() {
+      return written.stream().map(Delivery::seq).toList();
+    }
+  }
+
+  final FakeBus bus = new FakeBus();
+  final List<Delivery> reordered = new ArrayList<>();
+  final Hub hub = new Hub(bus, reordered::add);
+
+  @Test
+  @DisplayName("one registration per channel, however many local sessions")
+  void oneRegistrationPerChannel() {
+    List<Recorder> sessions = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      Recorder r = new Recorder();
+      sessions.add(r);
+      hub.subscribe(r, "chat.lobby");
+    }
+    assertEquals(1, bus.registered);
+    bus.publish("chat.lobby", 0);
+    sessions.forEach(r -> assertEquals(List.of(0L), r.seqs()));
+    sessions.forEach(r -> hub.unsubscribe(r, "chat.lobby"));
+    assertEquals(1, bus.cancelled, "the registration goes with the last session");
+    assertEquals(0, hub.registrations());
+  }
+
+  @Test
+  @DisplayName("a pattern matches channels at any depth under its prefix, and nothing else")
+  void patterns() {
+    Recorder r = new Recorder();
+    hub.subscribe(r, "sensors.*");
+    bus.publish("sensors.s-01", 0);
+    bus.publish("sensors.room.s-02", 0);
+    bus.publish("sensorsx.s-03", 0);
+    bus.publish("chat.lobby", 0);
+    assertEquals(List.of("sensors.s-01", "sensors.room.s-02"), r.written.stream().map(Delivery::channel).toList());
+  }
+
+  @Test
+  @DisplayName("a session holding a channel and a matching pattern gets each message once")
+  void overlapDeliversOnce() {
+    Recorder r = new Recorder();
+    hub.subscribe(r, "a.b");
+    hub.subscribe(r, "a.*");
+    bus.publish("a.b", 1);
+    bus.publish("a.b", 2);
+    assertEquals(List.of(1L, 2L), r.seqs());
+    assertTrue(reordered.isEmpty(), "hearing one message on two addresses is not a reorder");
+  }
+
+  @Test
+  @DisplayName("a message older than one already dispatched is dropped and counted")
+  void lateMessagesAreDropped() {
+    Recorder r = new Recorder();
+    hub.subscribe(r, "c");
+    bus.publish("c", 5);
+    bus.publish("c", 4);
+    bus.publish("c", 6);
+    assertEquals(List.of(5L, 6L), r.seqs());
+    assertEquals(1, reordered.size());
+  }
+
+  @Test
+  @DisplayName("live messages wait while history replays, then follow it without duplicates")
+  void recoveryHoldsLive() {
+    Recorder r = new Recorder();
+    r.seed("c", 3);
+    r.beginRecovery();
+    hub.subscribe(r, "c");
+    bus.publish("c", 6);
+    bus.publish("c", 7);
+    assertTrue(r.written.isEmpty(), "nothing is written while recovering");
+    List<Delivery> replay = new ArrayList<>();
+    for (long s = 3; s <= 6; s++) {
+      replay.add(new Delivery("c", s, 0, "{}"));
+    }
+    r.endRecovery(replay);
+    assertEquals(List.of(4L, 5L, 6L, 7L), r.seqs());
+  }
+
+  @Test
+  @DisplayName("a client that does not read is disconnected once its queue is full")
+  void slowConsumerDisconnected() {
+    Recorder slow = new Recorder(100, false);
+    slow.autoFlush = false;
+    Recorder fast = new Recorder();
+    hub.subscribe(slow, "c");
+    hub.subscribe(fast, "c");
+    for (int i = 0; i < 50; i++) {
+      bus.publish("c", i);
+    }
+    assertTrue(slow.closedSlow);
+    assertTrue(slow.isClosed());
+    assertTrue(slow.written.size() < 50);
+    assertEquals(List.of("slow_consumer"), slow.drops);
+    assertEquals(50, fast.written.size(), "others are unaffected");
+  }
+
+  @Test
+  @DisplayName("with limits.slowConsumer=drop, messages that do not fit are dropped and counted")
+  void slowConsumerDrop() {
+    Recorder slow = new Recorder(100, true);
+    slow.autoFlush = false;
+    hub.subscribe(slow, "c");
+    for (int i = 0; i < 20; i++) {
+      bus.publish("c", i);
+    }
+    assertFalse(slow.closedSlow);
+    int written = slow.written.size();
+    assertTrue(written > 0 && written < 20);
+    assertEquals(20 - written, slow.drops.size());
+    slow.pending.forEach(p -> p.complete());
+    assertEquals(0, slow.queuedBytes(), "flushed bytes leave the queue");
+    bus.publish("c", 20);
+    assertEquals(written + 1, slow.written.size(), "writes resume once the queue drains");
+  }
+
+  @Test
+  @DisplayName("unsubscribing a pattern keeps channels still held exactly")
+  void unsubscribePatternKeepsExact() {
+    Recorder a = new Recorder();
+    Recorder b = new Recorder();
+    hub.subscribe(a, "x.*");
+    hub.subscribe(b, "x.y");
+    bus.publish("x.y", 1);
+    hub.unsubscribe(a, "x.*");
+    bus.publish("x.y", 1); // a duplicate must still be recognised
+    bus.publish("x.y", 2);
+    assertEquals(List.of(1L), a.seqs());
+    assertEquals(List.of(1L, 2L), b.seqs());
+    assertEquals(1, hub.registrations());
+  }
+}
