@@ -83,7 +83,6 @@ public final class HttpSseVerticle extends VerticleBase {
   public Future<?> stop() {
     if (sse != null) {
       sse.endAll();
-      report();
     }
     return Future.succeededFuture();
   }

@@ -106,7 +106,12 @@ final class SseHandler implements Handler<RoutingContext> {
   private void open(SseSession session, RoutingContext ctx) {
     HttpServerResponse res = session.response;
     res.closeHandler(v -> close(session, "client_closed"));
-    res.exceptionHandler(err -> close(session, "error"));
+    session.onSlow = () -> {
+      close(session, "slow_consumer");
+      res.reset(); // closes the connection: its queued bytes are dropped with it
+    };
+    res.exceptionHandler(err -> close(session,
+        err instanceof io.vertx.core.http.HttpClosedException ? "client_closed" : "error"));
     res.write("retry: " + cfg.sseRetryMs() + "\n: connected\n\n");
     sessions.add(session);
     metrics.connections(PulseMetrics.SSE).incrementAndGet();
@@ -183,7 +188,7 @@ final class SseHandler implements Handler<RoutingContext> {
     node.release();
     metrics.connections(PulseMetrics.SSE).decrementAndGet();
     metrics.subscriptions(PulseMetrics.SSE).addAndGet(-session.specs.size());
-    metrics.disconnected(PulseMetrics.SSE, session.closeReason != null ? session.closeReason : reason);
+    metrics.disconnected(PulseMetrics.SSE, reason);
     onChange.run();
   }
 

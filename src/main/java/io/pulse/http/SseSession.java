@@ -24,6 +24,12 @@ final class SseSession extends Session {
     this.specs = specs;
     this.singleChannel = singleChannel;
     this.listener = listener;
+    response.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, maxQueuedBytes));
+  }
+
+  @Override
+  protected boolean transportFull() {
+    return response.writeQueueFull();
   }
 
   @Override
@@ -43,13 +49,12 @@ final class SseSession extends Session {
     }
   }
 
-  /** Why the server closed the stream, if it did. */
-  String closeReason;
+  /** Set by the handler: what to do when the client does not keep up. */
+  Runnable onSlow = () -> { };
 
   @Override
   protected void closeSlow() {
-    closeReason = "slow_consumer";
-    response.reset();
+    onSlow.run();
   }
 
   @Override

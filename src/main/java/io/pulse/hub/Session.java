@@ -45,6 +45,14 @@ public abstract class Session {
   /** Writes one message to the client; the future completes when it has left the process. */
   protected abstract Future<Void> write(Delivery d);
 
+  /**
+   * True when the transport's own buffer (the socket's outbound queue, bounded by
+   * {@code limits.sendQueueBytes}) is full: the client is not reading.
+   */
+  protected boolean transportFull() {
+    return false;
+  }
+
   /** Closes the connection because the client does not keep up. */
   protected abstract void closeSlow();
 
@@ -125,7 +133,7 @@ public abstract class Session {
       return; // already written: replay overlap or the same message heard on two addresses
     }
     int size = d.envelope().length();
-    if (queuedBytes + size > maxQueuedBytes) {
+    if (queuedBytes + size > maxQueuedBytes || transportFull()) {
       slow(d);
       return;
     }
