@@ -27,6 +27,7 @@ public final class ClusterVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(ClusterVerticle.class);
   static final long STALE_MS = 5000;
+  private static final long LAG_PROBE_MS = 100;
   private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Membership membership;
@@ -57,6 +58,7 @@ public final class ClusterVerticle extends VerticleBase {
     });
     vertx.eventBus().localConsumer(Addresses.CLUSTER_VIEW, m -> m.reply(view()));
     vertx.setPeriodic(1000, t -> tick());
+    watchEventLoop();
     stopListening = membership.onChange(() -> context.runOnContext(v -> dropDeparted()));
     return vertx.eventBus().<JsonObject>consumer(Addresses.NODE_STATS, m -> onStats(m.body())).completion()
         .onSuccess(v -> announce());
@@ -67,6 +69,21 @@ public final class ClusterVerticle extends VerticleBase {
     stopListening.run();
     vertx.eventBus().publish(Addresses.NODE_STATS, new JsonObject().put("id", self.getString("id")).put("left", true));
     return Future.succeededFuture();
+  }
+
+  /** Timer drift on this verticle's event loop: how late a 100 ms timer fires, max per second. */
+  private void watchEventLoop() {
+    long[] state = {System.nanoTime(), 0, System.nanoTime()}; // {expected fire, max lag, window start}
+    vertx.setPeriodic(LAG_PROBE_MS, t -> {
+      long now = System.nanoTime();
+      state[1] = Math.max(state[1], Math.max(0, now - state[0] - LAG_PROBE_MS * 1_000_000L));
+      state[0] = now;
+      if (now - state[2] >= 1_000_000_000L) {
+        metrics.eventLoopLag(state[1]);
+        state[1] = 0;
+        state[2] = now;
+      }
+    });
   }
 
   private void onStats(JsonObject info) {
@@ -99,9 +116,8 @@ public final class ClusterVerticle extends VerticleBase {
       }
     }
     announce();
-    JsonObject stats = selfInfo().put("heapUsedBytes", Runtime.getRuntime().totalMemory() - Runtime.getRuntime().freeMemory());
     vertx.eventBus().send(Addresses.PUBLISH,
-        new JsonObject().put("channel", "cluster.stats").put("event", "stats").put("data", stats), LOCAL);
+        new JsonObject().put("channel", "cluster.stats").put("event", "stats").put("data", selfInfo()), LOCAL);
   }
 
   private void announce() {
@@ -128,7 +144,21 @@ public final class ClusterVerticle extends VerticleBase {
     return self.copy()
         .put("connections", new JsonObject()
             .put("ws", ws.getInteger("connections", 0)).put("sse", sse.getInteger("connections", 0)))
-        .put("subscriptions", ws.getInteger("subscriptions", 0) + sse.getInteger("subscriptions", 0));
+        .put("subscriptions", ws.getInteger("subscriptions", 0) + sse.getInteger("subscriptions", 0))
+        .put("stats", stats());
+  }
+
+  /** Counters since start and current gauges of this node, for cluster.stats and /api/cluster. */
+  private JsonObject stats() {
+    Runtime rt = Runtime.getRuntime();
+    return new JsonObject()
+        .put("published", (long) metrics.total("pulse.messages.published"))
+        .put("delivered", (long) metrics.total("pulse.messages.delivered"))
+        .put("dropped", (long) metrics.total("pulse.messages.dropped"))
+        .put("refused", (long) metrics.total("pulse.refused"))
+        .put("eventLoopLagMs", metrics.eventLoopLagNanos() / 1_000_000.0)
+        .put("heapUsedBytes", rt.totalMemory() - rt.freeMemory())
+        .put("heapMaxBytes", rt.maxMemory());
   }
 
   private JsonObject view() {

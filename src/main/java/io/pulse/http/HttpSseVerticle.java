@@ -16,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
 /**
@@ -32,16 +33,16 @@ public final class HttpSseVerticle extends VerticleBase {
   private final PulseConfig cfg;
   private final History history;
   private final PulseMetrics metrics;
-  private final String registryName;
+  private final PrometheusMeterRegistry registry;
   private SseHandler sse;
   private HttpServer server;
   private boolean reportScheduled;
 
-  public HttpSseVerticle(PulseConfig cfg, History history, PulseMetrics metrics, String registryName) {
+  public HttpSseVerticle(PulseConfig cfg, History history, PulseMetrics metrics, PrometheusMeterRegistry registry) {
     this.cfg = cfg;
     this.history = history;
     this.metrics = metrics;
-    this.registryName = registryName;
+    this.registry = registry;
   }
 
   @Override
@@ -56,7 +57,7 @@ public final class HttpSseVerticle extends VerticleBase {
       ctx.response().setStatusCode(ready ? 200 : 503);
       ctx.json(new JsonObject().put("status", ready ? "READY" : node.draining() ? "DRAINING" : "STARTING"));
     });
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registryName));
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/events").handler(ctx -> sse.handle(ctx));
     router.post("/api/publish").handler(BodyHandler.create(false).setBodyLimit(cfg.maxMessageBytes()))
         .handler(api::publish);

@@ -110,8 +110,7 @@ final class SseHandler implements Handler<RoutingContext> {
       close(session, "slow_consumer");
       res.reset(); // closes the connection: its queued bytes are dropped with it
     };
-    res.exceptionHandler(err -> close(session,
-        err instanceof io.vertx.core.http.HttpClosedException ? "client_closed" : "error"));
+    res.exceptionHandler(err -> close(session, clientWentAway(err) ? "client_closed" : "error"));
     res.write("retry: " + cfg.sseRetryMs() + "\n: connected\n\n");
     sessions.add(session);
     metrics.connections(PulseMetrics.SSE).incrementAndGet();
@@ -148,6 +147,13 @@ final class SseHandler implements Handler<RoutingContext> {
           LOG.warn("resume failed, streaming live only: {}", err.toString());
           session.endRecovery(List.of());
         });
+  }
+
+  /** A closed connection, a reset HTTP/2 stream (the client cancelled it), or a socket error. */
+  private static boolean clientWentAway(Throwable err) {
+    return err instanceof io.vertx.core.http.HttpClosedException
+        || err instanceof io.vertx.core.http.StreamResetException
+        || err instanceof java.io.IOException;
   }
 
   /** The channels to resume and their positions; a malformed token resets every single channel. */

@@ -24,12 +24,18 @@ public final class PulseMetrics {
   private final Map<String, AtomicInteger> connections = new ConcurrentHashMap<>();
   private final Map<String, AtomicInteger> subscriptions = new ConcurrentHashMap<>();
   private final AtomicInteger clusterNodes = new AtomicInteger();
+  private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(PulseMetrics.class);
+  private final Map<String, long[]> logState = new ConcurrentHashMap<>();
+  private final java.util.concurrent.atomic.AtomicLong eventLoopLagNanos = new java.util.concurrent.atomic.AtomicLong();
   private final Counter published;
+  private final Map<String, Counter> delivered = new ConcurrentHashMap<>();
   private final Timer latency;
 
   public PulseMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (String t : new String[] {SSE, WS}) {
+      delivered.put(t, Counter.builder("pulse.messages.delivered").description("Messages written to client sockets")
+          .tag("transport", t).register(registry));
       AtomicInteger c = new AtomicInteger();
       AtomicInteger s = new AtomicInteger();
       connections.put(t, c);
@@ -41,6 +47,8 @@ public final class PulseMetrics {
     }
     Gauge.builder("pulse.cluster.nodes", clusterNodes, AtomicInteger::get)
         .description("Pulse nodes this node sees in the cluster").register(registry);
+    Gauge.builder("pulse.event.loop.lag", eventLoopLagNanos, n -> n.get() / 1e9).baseUnit("seconds")
+        .description("Largest event-loop delay in the last second (timer drift)").register(registry);
     published = Counter.builder("pulse.messages.published").description("Messages accepted for publishing")
         .register(registry);
     latency = Timer.builder("pulse.delivery.latency")
@@ -77,21 +85,57 @@ public final class PulseMetrics {
   }
 
   public void delivered(String transport, long publishTs) {
-    registry.counter("pulse.messages.delivered", "transport", transport).increment();
+    delivered.get(transport).increment();
     long ms = System.currentTimeMillis() - publishTs;
     latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
   }
 
   public void dropped(String transport, String reason) {
-    registry.counter("pulse.messages.dropped", "transport", transport, "reason", reason).increment();
+    Counter.builder("pulse.messages.dropped").description("Messages not delivered to a client, by reason")
+        .tags("transport", transport, "reason", reason).register(registry).increment();
   }
 
   public void disconnected(String transport, String reason) {
-    registry.counter("pulse.disconnects", "transport", transport, "reason", reason).increment();
+    Counter.builder("pulse.disconnects").description("Client connections closed, by reason")
+        .tags("transport", transport, "reason", reason).register(registry).increment();
+    if ("slow_consumer".equals(reason)) {
+      throttledLog(transport + " client disconnected: slow consumer (limits.sendQueueBytes)", "slow:" + transport);
+    }
   }
 
+  /** Counts a refusal and logs it (at most one line per reason per second, with the count). */
   public void refused(String reason) {
-    registry.counter("pulse.refused", "reason", reason).increment();
+    Counter.builder("pulse.refused").description("Requests and connections refused, by reason")
+        .tag("reason", reason).register(registry).increment();
+    throttledLog("refused a request: " + reason, "refused:" + reason);
+  }
+
+  /** The largest event-loop delay seen in the last second (see ClusterVerticle). */
+  public void eventLoopLag(long nanos) {
+    eventLoopLagNanos.set(nanos);
+  }
+
+  public long eventLoopLagNanos() {
+    return eventLoopLagNanos.get();
+  }
+
+  private void throttledLog(String line, String key) {
+    long now = System.currentTimeMillis();
+    long[] state = logState.computeIfAbsent(key, k -> new long[2]); // {last logged, suppressed}
+    synchronized (state) {
+      if (now - state[0] >= 1000) {
+        LOG.info(state[1] > 0 ? "{} (+{} more in the last second)" : "{}", line, state[1]);
+        state[0] = now;
+        state[1] = 0;
+      } else {
+        state[1]++;
+      }
+    }
+  }
+
+  /** The sum of a counter over all its label values. */
+  public double total(String name) {
+    return registry.find(name).counters().stream().mapToDouble(Counter::count).sum();
   }
 
   /** A counter's current value, for tests and the stats stream. */

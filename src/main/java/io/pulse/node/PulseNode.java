@@ -16,9 +16,12 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
-import io.vertx.micrometer.backends.BackendRegistries;
+import io.micrometer.core.instrument.config.MeterFilter;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.VertxBuilder;
+import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -49,39 +52,53 @@ public final class PulseNode {
    * A clustered Vert.x that joins the Pulse cluster of {@code cfg}, with nothing deployed: what
    * an application embedding its own verticles (publishers, say) needs.
    */
-  public static Future<Vertx> clusteredVertx(PulseConfig cfg, String metricsRegistry) {
-    return clusteredVertx(cfg, metricsRegistry, false);
+  public static Future<Vertx> clusteredVertx(PulseConfig cfg, PrometheusMeterRegistry metrics) {
+    return clusteredVertx(cfg, metrics, false);
   }
 
-  private static Future<Vertx> clusteredVertx(PulseConfig cfg, String metricsRegistry, boolean simulatorCandidate) {
+  private static Future<Vertx> clusteredVertx(PulseConfig cfg, PrometheusMeterRegistry metrics, boolean simulatorCandidate) {
     HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg, simulatorCandidate));
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(cfg.clusterHost()).setPort(0));
-    if (metricsRegistry != null) {
+    VertxBuilder builder = Vertx.builder().withClusterManager(manager);
+    if (metrics != null) {
       options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-          .setRegistryName(metricsRegistry)
           .setJvmMetricsEnabled(true)
           .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(false)));
+      builder.withMetrics(new MicrometerMetricsFactory(metrics));
     }
-    return Vertx.builder().with(options).withClusterManager(manager).buildClustered();
+    return builder.with(options).buildClustered();
+  }
+
+  /**
+   * A Prometheus registry for one node. Three of Micrometer's JVM meters are left out because
+   * their names ({@code jvm_compilation_time_ms_total}, {@code process_cpu_time_ns_total},
+   * {@code system_cpu_count}) fail {@code promtool check metrics}; {@code process_cpu_usage} remains.
+   */
+  static PrometheusMeterRegistry newRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    registry.config().meterFilter(MeterFilter.denyNameStartsWith("jvm.compilation"));
+    registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"));
+    registry.config().meterFilter(MeterFilter.denyNameStartsWith("system.cpu.count"));
+    return registry;
   }
 
   /** Joins the cluster, deploys every verticle, and completes once the node is ready. */
   public static Future<PulseNode> start(PulseConfig cfg) {
-    String registry = "pulse-" + UUID.randomUUID();
+    PrometheusMeterRegistry registry = newRegistry();
     boolean candidate = cfg.sensorsEnabled() && cfg.sensorsSingleton();
     return clusteredVertx(cfg, registry, candidate).compose(vertx -> {
       HazelcastInstance hz = ((HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager())
           .getHazelcastInstance();
       Membership membership = new Membership(hz);
       PulseNode node = new PulseNode(cfg, vertx, membership.localId(),
-          new PulseMetrics(BackendRegistries.getNow(registry)));
+          new PulseMetrics(registry));
       return node.deploy(hz, membership, registry)
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });
   }
 
-  private Future<PulseNode> deploy(HazelcastInstance hz, Membership membership, String registry) {
+  private Future<PulseNode> deploy(HazelcastInstance hz, Membership membership, PrometheusMeterRegistry registry) {
     NodeState state = NodeState.of(vertx);
     state.maxConnections(cfg.maxConnections());
     History history = new History(vertx, hz, cfg.historySize());
