@@ -98,11 +98,12 @@ class PulseConfigTest {
   @DisplayName("the real launcher exits with code 2 and one line on a bad value, before joining any cluster")
   void mainExitsWithCode2() throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process p = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+    ProcessBuilder pb = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
         "-Dpulse.limits.maxConnections=-5", "io.pulse.Main")
         .directory(dir.toFile())
-        .redirectOutput(new File(dir.toFile(), "out.txt"))
-        .start();
+        .redirectOutput(new File(dir.toFile(), "out.txt"));
+    pb.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));
+    Process p = pb.start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "exits at once");
     String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8).trim();
     assertEquals(2, p.exitValue(), err);

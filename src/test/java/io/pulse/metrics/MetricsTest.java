@@ -93,7 +93,7 @@ class MetricsTest {
   void promtool(@TempDir Path dir) throws Exception {
     String promtool = findPromtool();
     if (promtool == null) {
-      Assumptions.assumeFalse("1".equals(System.getenv("PULSE_REQUIRE_PROMTOOL")), "CI requires promtool");
+      Assumptions.assumeFalse("1".equals(System.getenv("CI_REQUIRE_PROMTOOL")), "CI requires promtool");
       Assumptions.abort("promtool not found (set PROMTOOL or put it on PATH; .ci/run provides it)");
     }
     Path file = dir.resolve("metrics.txt");
