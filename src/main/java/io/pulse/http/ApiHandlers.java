@@ -2,6 +2,7 @@ package io.pulse.http;
 
 import io.pulse.Addresses;
 import io.pulse.channel.Channels;
+import io.pulse.chat.Presence;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.history.History.Replay;
@@ -30,14 +31,31 @@ final class ApiHandlers {
   private final PulseConfig cfg;
   private final Hub hub;
   private final History history;
+  private final Presence presence;
   private final PulseMetrics metrics;
+  private final io.pulse.node.NodeState node;
 
-  ApiHandlers(Vertx vertx, PulseConfig cfg, Hub hub, History history, PulseMetrics metrics) {
+  ApiHandlers(Vertx vertx, PulseConfig cfg, Hub hub, History history, Presence presence, PulseMetrics metrics) {
     this.vertx = vertx;
     this.cfg = cfg;
     this.hub = hub;
     this.history = history;
+    this.presence = presence;
     this.metrics = metrics;
+    this.node = io.pulse.node.NodeState.of(vertx);
+  }
+
+  /** {@code GET /api/rooms/{room}/presence}: who is in a chat room, cluster-wide. */
+  void presence(RoutingContext ctx) {
+    String room = ctx.pathParam("room");
+    if (room == null || !room.matches("[A-Za-z0-9_-]{1,64}")) {
+      metrics.refused("bad_request");
+      HttpErrors.send(ctx, 400, "room must be 1-64 characters [A-Za-z0-9_-]");
+      return;
+    }
+    presence.members(room)
+        .onSuccess(members -> ctx.json(new JsonObject().put("room", room).put("members", members)))
+        .onFailure(err -> HttpErrors.send(ctx, 503, "presence unavailable"));
   }
 
   /** {@code POST /api/publish}: 202 {@code {"id"}} once the message is in the history and on the bus. */
@@ -166,7 +184,7 @@ final class ApiHandlers {
       host = "[" + host + "]";
     }
     ctx.json(new JsonObject()
-        .put("wsUrl", "ws://" + host + ":" + cfg.wsPort() + cfg.wsPath())
+        .put("wsUrl", "ws://" + host + ":" + (node.wsPort() > 0 ? node.wsPort() : cfg.wsPort()) + cfg.wsPath())
         .put("authMode", cfg.authMode())
         .put("historySize", cfg.historySize()));
   }

@@ -12,15 +12,20 @@ import java.util.Set;
 public final class Origins {
 
   private final Set<String> allowed = new HashSet<>();
+  private final java.util.function.IntSupplier httpPort;
 
-  public Origins(List<String> configured, int httpPort) {
+  /** {@code httpPort}: the node's HTTP port as bound (read per request: it may be bound later). */
+  public Origins(List<String> configured, java.util.function.IntSupplier httpPort) {
     allowed.addAll(configured);
-    allowed.add("http://localhost:" + httpPort);
-    allowed.add("http://127.0.0.1:" + httpPort);
+    this.httpPort = httpPort;
   }
 
   /** True when a request with this Origin header (null: not a cross-origin browser request) may proceed. */
   public boolean allows(String origin) {
-    return origin == null || allowed.contains(origin);
+    if (origin == null || allowed.contains(origin)) {
+      return true;
+    }
+    int port = httpPort.getAsInt();
+    return origin.equals("http://localhost:" + port) || origin.equals("http://127.0.0.1:" + port);
   }
 }

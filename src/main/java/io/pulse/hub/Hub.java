@@ -50,6 +50,7 @@ public final class Hub {
     Registration registration;
   }
 
+  private static final Session[] NO_SESSIONS = new Session[0];
   private final Bus bus;
   private final Listener listener;
   private final Map<String, Entry> exact = new HashMap<>();
@@ -112,13 +113,20 @@ public final class Hub {
     lastSeq.put(d.channel(), d.seq());
     Entry e = exact.get(d.channel());
     if (e != null) {
-      e.sessions.forEach(s -> s.offer(d));
+      offerAll(e, d);
     }
     for (String prefix : Channels.prefixes(d.channel())) {
       Entry p = patterns.get(prefix);
       if (p != null) {
-        p.sessions.forEach(s -> s.offer(d));
+        offerAll(p, d);
       }
+    }
+  }
+
+  /** Over a copy: a session may leave while being offered a message (a slow consumer closing). */
+  private static void offerAll(Entry entry, Delivery d) {
+    for (Session s : entry.sessions.toArray(NO_SESSIONS)) {
+      s.offer(d);
     }
   }
 

@@ -20,6 +20,8 @@ public final class NodeState implements Shareable {
   private final AtomicBoolean draining = new AtomicBoolean();
   private final AtomicInteger connections = new AtomicInteger();
   private volatile int maxConnections = Integer.MAX_VALUE;
+  private volatile int httpPort;
+  private volatile int wsPort;
 
   /** The state of the node that {@code vertx} belongs to. */
   public static NodeState of(Vertx vertx) {
@@ -30,6 +32,23 @@ public final class NodeState implements Shareable {
       s = map.get(KEY);
     }
     return s;
+  }
+
+  /** The ports actually bound (they differ from the configuration when it says 0). */
+  public int httpPort() {
+    return httpPort;
+  }
+
+  public void httpPort(int port) {
+    httpPort = port;
+  }
+
+  public int wsPort() {
+    return wsPort;
+  }
+
+  public void wsPort(int port) {
+    wsPort = port;
   }
 
   public void maxConnections(int max) {

@@ -1,6 +1,7 @@
 package io.pulse.node;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.pulse.chat.Presence;
 import io.pulse.cluster.ClusterVerticle;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
@@ -9,6 +10,7 @@ import io.pulse.http.HttpSseVerticle;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.publish.PublishVerticle;
 import io.pulse.sensor.SensorSimulatorVerticle;
+import io.pulse.ws.WsVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -27,7 +29,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The composition root of one Pulse node: a clustered Vert.x on Hazelcast, and its verticles
- * (publish API, HTTP/SSE, cluster view, sensor simulator). {@code Main} starts one; tests start
+ * (publish API, HTTP/SSE, WebSocket, cluster view, sensor simulator). {@code Main} starts one; tests start
  * several in one JVM.
  */
 public final class PulseNode {
@@ -39,6 +41,7 @@ public final class PulseNode {
   private final String nodeId;
   private final PulseMetrics metrics;
   private HttpSseVerticle http;
+  private WsVerticle ws;
   private SensorSimulatorVerticle sensors;
 
   private PulseNode(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics) {
@@ -102,13 +105,16 @@ public final class PulseNode {
     NodeState state = NodeState.of(vertx);
     state.maxConnections(cfg.maxConnections());
     History history = new History(vertx, hz, cfg.historySize());
-    http = new HttpSseVerticle(cfg, history, metrics, registry);
+    Presence presence = new Presence(vertx, hz, membership);
+    http = new HttpSseVerticle(cfg, history, presence, metrics, registry);
+    ws = new WsVerticle(cfg, history, presence, membership, metrics, nodeId);
     long startedAt = System.currentTimeMillis();
     return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
         .compose(id -> vertx.deployVerticle(http))
+        .compose(id -> vertx.deployVerticle(ws))
         .compose(id -> vertx.deployVerticle(new ClusterVerticle(membership, metrics, new JsonObject()
             .put("id", nodeId).put("name", cfg.nodeName())
-            .put("httpPort", http.actualPort()).put("wsPort", cfg.wsPort()).put("startedAt", startedAt))))
+            .put("httpPort", http.actualPort()).put("wsPort", ws.actualPort()).put("startedAt", startedAt))))
         .compose(id -> {
           if (!cfg.sensorsEnabled()) {
             return Future.succeededFuture(id);
@@ -119,8 +125,9 @@ public final class PulseNode {
         })
         .map(id -> {
           state.markReady();
-          LOG.info("Pulse node '{}' ready: http {}:{}, cluster '{}' as {} with {} member(s) {}, auth {}",
-              cfg.nodeName(), cfg.httpHost(), http.actualPort(), cfg.clusterName(), nodeId,
+          LOG.info("Pulse node '{}' ready: http {}:{}, ws {}:{}{}, cluster '{}' as {} with {} member(s) {}, auth {}",
+              cfg.nodeName(), cfg.httpHost(), http.actualPort(), cfg.wsHost(), ws.actualPort(), cfg.wsPath(),
+              cfg.clusterName(), nodeId,
               membership.memberIds().size(), cfg.clusterMembers(), cfg.authMode());
           if ("dev".equals(cfg.authMode())) {
             LOG.warn("auth.mode is 'dev': anyone may subscribe and publish to any channel. Use jwt in production.");
@@ -154,6 +161,10 @@ public final class PulseNode {
 
   public int httpPort() {
     return http.actualPort();
+  }
+
+  public int wsPort() {
+    return ws.actualPort();
   }
 
   /** True while this node runs the sensor simulator. Read from tests; a snapshot. */

@@ -58,7 +58,7 @@ class HubTest {
   }
 
   /** A session that records what it writes; its socket "flushes" only when told to. */
-  static final class Recorder extends Session {
+  static class Recorder extends Session {
     final List<Delivery> written = new ArrayList<>();
     final List<String> drops = new ArrayList<>();
     boolean closedSlow;
@@ -199,6 +199,26 @@ class HubTest {
     assertTrue(slow.written.size() < 50);
     assertEquals(List.of("slow_consumer"), slow.drops);
     assertEquals(50, fast.written.size(), "others are unaffected");
+  }
+
+  @Test
+  @DisplayName("a session that leaves while being offered a message does not disturb the others")
+  void leavingDuringDispatch() {
+    Recorder fast = new Recorder();
+    Recorder[] self = new Recorder[1];
+    self[0] = new Recorder(10, false) {
+      @Override
+      protected void closeSlow() {
+        hub.unsubscribe(self[0], "c"); // what a transport does when it closes a slow client
+      }
+    };
+    self[0].autoFlush = false;
+    hub.subscribe(self[0], "c");
+    hub.subscribe(fast, "c");
+    bus.publish("c", 1);
+    bus.publish("c", 2);
+    assertEquals(List.of(1L, 2L), fast.seqs());
+    assertTrue(self[0].isClosed());
   }
 
   @Test

@@ -1,0 +1,161 @@
+package io.pulse.ws;
+
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrame;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The transport policies of one WebSocket, below the JSON protocol: assembles fragmented
+ * messages up to {@code maxMessageBytes} (over → close 1009), decodes text strictly as UTF-8
+ * (invalid → close 1007, failing fast on the fragment that breaks it), and hands whole messages
+ * to {@code onText} / {@code onBinary}. Control frames are answered by Vert.x; every frame, pongs
+ * included, counts as activity for the idle timeout.
+ */
+final class WsConnection {
+
+  private final ServerWebSocket ws;
+  private final int maxMessageBytes;
+  private final Handler<String> onText;
+  private final Handler<Buffer> onBinary;
+  private final CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+      .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
+  private Buffer pending;
+  private boolean pendingText;
+  private CharBuffer chars;
+  private byte[] leftover = new byte[0]; // an incomplete UTF-8 sequence at the end of a fragment
+  private long lastActivity = System.nanoTime();
+  private boolean closing;
+  private String reason;
+
+  WsConnection(ServerWebSocket ws, int maxMessageBytes, Handler<String> onText, Handler<Buffer> onBinary) {
+    this.ws = ws;
+    this.maxMessageBytes = maxMessageBytes;
+    this.onText = onText;
+    this.onBinary = onBinary;
+    ws.frameHandler(this::onFrame);
+    ws.pongHandler(b -> lastActivity = System.nanoTime());
+  }
+
+  long lastActivity() {
+    return lastActivity;
+  }
+
+  boolean closing() {
+    return closing;
+  }
+
+  /**
+   * Closes with a code and a short text, once. {@code reason} is the metrics label
+   * ({@code pulse_disconnects_total{reason}}).
+   */
+  void close(short code, String text, String reason) {
+    if (!closing) {
+      closing = true;
+      this.reason = reason;
+      ws.close(code, text);
+    }
+  }
+
+  /** Why the server closed the connection, or null when it did not. */
+  String reason() {
+    return reason;
+  }
+
+  private void onFrame(WebSocketFrame frame) {
+    lastActivity = System.nanoTime();
+    if (closing) {
+      return;
+    }
+    if (frame.isText() || frame.isBinary()) {
+      if (pending != null) {
+        close((short) 1002, "new message before the previous one ended", "protocol_error");
+        return;
+      }
+      pending = Buffer.buffer();
+      pendingText = frame.isText();
+      if (pendingText) {
+        decoder.reset();
+        leftover = new byte[0];
+        chars = CharBuffer.allocate(Math.min(maxMessageBytes, 4096));
+      }
+    } else if (frame.isContinuation()) {
+      if (pending == null) {
+        close((short) 1002, "continuation without a message", "protocol_error");
+        return;
+      }
+    } else {
+      return; // ping, pong, close: handled by Vert.x
+    }
+    Buffer data = frame.binaryData();
+    if (pending.length() + data.length() > maxMessageBytes) {
+      pending = null;
+      close(CloseCodes.TOO_BIG, "message over " + maxMessageBytes + " bytes", "too_large");
+      return;
+    }
+    pending.appendBuffer(data);
+    if (pendingText && !decode(data, frame.isFinal())) {
+      pending = null;
+      close(CloseCodes.INVALID_PAYLOAD, "invalid UTF-8", "invalid_utf8");
+      return;
+    }
+    if (frame.isFinal()) {
+      Buffer message = pending;
+      pending = null;
+      if (pendingText) {
+        chars.flip();
+        String text = chars.toString();
+        chars = null;
+        onText.handle(text);
+      } else {
+        onBinary.handle(message);
+      }
+    }
+  }
+
+  /** Decodes a fragment into {@code chars}; false on invalid UTF-8 (detected as early as possible). */
+  private boolean decode(Buffer data, boolean last) {
+    byte[] bytes = data.getBytes();
+    if (leftover.length > 0) {
+      byte[] joined = new byte[leftover.length + bytes.length];
+      System.arraycopy(leftover, 0, joined, 0, leftover.length);
+      System.arraycopy(bytes, 0, joined, leftover.length, bytes.length);
+      bytes = joined;
+    }
+    ByteBuffer in = ByteBuffer.wrap(bytes);
+    while (true) {
+      var result = decoder.decode(in, chars, last);
+      if (result.isError()) {
+        return false;
+      }
+      if (result.isOverflow()) {
+        CharBuffer bigger = CharBuffer.allocate(chars.capacity() * 2 + in.remaining());
+        chars.flip();
+        bigger.put(chars);
+        chars = bigger;
+        continue;
+      }
+      break;
+    }
+    leftover = new byte[in.remaining()];
+    in.get(leftover);
+    if (last) {
+      if (leftover.length > 0) {
+        leftover = new byte[0];
+        return false; // a sequence cut off at the end of the message
+      }
+      try {
+        var flushed = decoder.flush(chars);
+        return !flushed.isError();
+      } catch (IllegalStateException e) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

@@ -1,0 +1,291 @@
+package io.pulse.ws;
+
+import io.pulse.Addresses;
+import io.pulse.chat.Presence;
+import io.pulse.chat.Roster;
+import io.pulse.cluster.Membership;
+import io.pulse.config.PulseConfig;
+import io.pulse.history.History;
+import io.pulse.http.Origins;
+import io.pulse.hub.Delivery;
+import io.pulse.hub.EventBusHubBus;
+import io.pulse.hub.Hub;
+import io.pulse.hub.Session;
+import io.pulse.metrics.PulseMetrics;
+import io.pulse.node.NodeState;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The WebSocket port (SPEC §4): {@code ws://host:<ws.port><ws.path>}.
+ *
+ * <p>Before the upgrade: wrong path 404, Origin not allowed 403, node full or draining 503 with
+ * {@code Retry-After}. Then the JSON protocol of {@link WsClient} over {@link WsConnection}'s
+ * transport policies. Listens on {@code pulse.ch.*}/{@code pulse.pat.*} through its hub, requests
+ * {@link Addresses#PUBLISH}, writes room presence through {@link Presence}, reports its counts on
+ * {@link Addresses#NODE_CONNECTIONS}. Chat: rooms are the channels {@code chat.<room>};
+ * {@code join}/{@code leave} envelopes (data {@code {"name"}}) reach every member on every node.
+ */
+public final class WsVerticle extends VerticleBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WsVerticle.class);
+  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
+  static final int RETRY_AFTER_SECONDS = 5;
+
+  private final PulseConfig cfg;
+  private final History history;
+  private final Presence presence;
+  private final Membership membership;
+  private final PulseMetrics metrics;
+  private final String nodeId;
+  private final Set<WsClient> clients = new LinkedHashSet<>();
+  private final Roster roster = new Roster();
+  private final Map<String, Future<Void>> rosterWrites = new HashMap<>();
+  private Hub hub;
+  private HttpServer server;
+  private Origins origins;
+  private NodeState node;
+  private Session.Listener listener;
+  private Runnable stopListening = () -> { };
+  private boolean reportScheduled;
+
+  public WsVerticle(PulseConfig cfg, History history, Presence presence, Membership membership,
+      PulseMetrics metrics, String nodeId) {
+    this.cfg = cfg;
+    this.history = history;
+    this.presence = presence;
+    this.membership = membership;
+    this.metrics = metrics;
+    this.nodeId = nodeId;
+  }
+
+  @Override
+  public Future<?> start() {
+    node = NodeState.of(vertx);
+    hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.WS, "reordered"));
+    listener = new Session.Listener() {
+      @Override
+      public void delivered(Delivery d) {
+        metrics.delivered(PulseMetrics.WS, d.ts());
+      }
+
+      @Override
+      public void dropped(Delivery d, String reason) {
+        metrics.dropped(PulseMetrics.WS, reason);
+      }
+    };
+    vertx.setPeriodic(cfg.wsPingSeconds() * 1000L, t -> pingAll());
+    vertx.setPeriodic(1000, t -> closeIdle());
+    vertx.setPeriodic(1000, t -> report());
+    stopListening = membership.onChange(() -> context.runOnContext(v -> purgeDeparted()));
+    int max = cfg.maxMessageBytes();
+    return vertx.createHttpServer(new HttpServerOptions()
+            .setHost(cfg.wsHost())
+            .setTcpNoDelay(true)
+            .setMaxWebSocketFrameSize(max)
+            .setMaxWebSocketMessageSize(max)
+            .setPerMessageWebSocketCompressionSupported(false)
+            .setPerFrameWebSocketCompressionSupported(false))
+        .requestHandler(this::onRequest)
+        .listen(cfg.wsPort())
+        .onSuccess(s -> {
+          server = s;
+          node.wsPort(s.actualPort());
+          origins = new Origins(cfg.allowedOrigins(), node::httpPort);
+        });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopListening.run();
+    for (WsClient c : List.copyOf(clients)) {
+      c.conn.close(CloseCodes.GOING_AWAY, "node shutting down", "shutdown");
+      closed(c, "shutdown");
+    }
+    return Future.succeededFuture();
+  }
+
+  /** The port actually bound (for {@code ws.port} 0). */
+  public int actualPort() {
+    return server == null ? -1 : server.actualPort();
+  }
+
+  private void onRequest(HttpServerRequest req) {
+    if (!cfg.wsPath().equals(req.path())) {
+      refuse(req, 404, "not_found", "WebSocket endpoint is " + cfg.wsPath(), "not_found");
+      return;
+    }
+    if (!"websocket".equalsIgnoreCase(req.getHeader(HttpHeaders.UPGRADE))) {
+      refuse(req, 400, "bad_request", "a WebSocket upgrade is required here", "bad_request");
+      return;
+    }
+    if (!origins.allows(req.getHeader(HttpHeaders.ORIGIN))) {
+      refuse(req, 403, "forbidden", "Origin not allowed", "origin");
+      return;
+    }
+    if (node.draining()) {
+      refuse(req, 503, "unavailable", "node is shutting down", "draining");
+      return;
+    }
+    if (!node.tryAcquire()) {
+      refuse(req, 503, "unavailable", "node is at limits.maxConnections", "max_connections");
+      return;
+    }
+    req.toWebSocket().onComplete(ar -> {
+      if (ar.succeeded()) {
+        open(ar.result());
+      } else {
+        node.release();
+      }
+    });
+  }
+
+  private void refuse(HttpServerRequest req, int status, String code, String message, String reason) {
+    metrics.refused(reason);
+    var res = req.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8");
+    if (status == 503) {
+      res.putHeader("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
+    }
+    res.end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)).encode());
+  }
+
+  private void open(ServerWebSocket ws) {
+    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener);
+    WsClient[] holder = new WsClient[1];
+    WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
+        text -> holder[0].onText(text),
+        binary -> holder[0].conn.close(CloseCodes.UNSUPPORTED_DATA, "binary frames are not supported", "binary"));
+    WsClient client = new WsClient(vertx, cfg, hub, history, presence, metrics, session, conn, new WsClient.Rooms() {
+      @Override
+      public Future<Void> joined(WsClient c, String room, String name) {
+        return roomEvent(room, name, "join", true);
+      }
+
+      @Override
+      public void left(WsClient c, String room, String name) {
+        roomEvent(room, name, "leave", false);
+      }
+    });
+    holder[0] = client;
+    session.onSlow = () -> {
+      conn.close(CloseCodes.SLOW_CONSUMER, "slow consumer", "slow_consumer");
+      closed(client, "slow_consumer");
+    };
+    ws.closeHandler(v -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws)));
+    ws.exceptionHandler(err -> LOG.debug("websocket error: {}", err.toString()));
+    clients.add(client);
+    metrics.connections(PulseMetrics.WS).incrementAndGet();
+    scheduleReport();
+  }
+
+  private static String closeReason(ServerWebSocket ws) {
+    Short code = ws.closeStatusCode();
+    if (code == null) {
+      return "dropped";
+    }
+    return code == 1002 ? "protocol_error" : "client_closed";
+  }
+
+  private void closed(WsClient client, String reason) {
+    if (!clients.remove(client)) {
+      return;
+    }
+    client.session.markClosed();
+    client.closed();
+    node.release();
+    metrics.connections(PulseMetrics.WS).decrementAndGet();
+    metrics.disconnected(PulseMetrics.WS, reason);
+    scheduleReport();
+  }
+
+  /** Updates this node's roster and presence, then publishes the join/leave envelope. */
+  private Future<Void> roomEvent(String room, String name, String type, boolean join) {
+    if (join) {
+      roster.join(room, name);
+    } else {
+      roster.leave(room, name);
+    }
+    Future<Void> written = writeRoster(room);
+    vertx.eventBus().send(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room).put("event", type)
+        .put("from", name).put("data", new JsonObject().put("name", name)), LOCAL);
+    return written;
+  }
+
+  /** Roster writes of one room go out one after another, so the last one wins. */
+  private Future<Void> writeRoster(String room) {
+    Future<Void> previous = rosterWrites.getOrDefault(room, Future.succeededFuture());
+    Future<Void> next = previous.transform(ar -> presence.write(nodeId, room, roster.snapshot(room)));
+    rosterWrites.put(room, next);
+    next.onComplete(ar -> {
+      rosterWrites.remove(room, next);
+      if (ar.failed()) {
+        LOG.warn("presence write failed for room {}: {}", room, ar.cause().toString());
+      }
+    });
+    return next;
+  }
+
+  /** The oldest member removes a departed node's presence and tells the rooms. */
+  private void purgeDeparted() {
+    Set<String> members = membership.memberIds();
+    if (members.isEmpty() || !members.iterator().next().equals(nodeId)) {
+      return;
+    }
+    presence.departed(members).onSuccess(gone -> gone.forEach((room, names) -> names.forEach(name ->
+        vertx.eventBus().send(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room).put("event", "leave")
+            .put("from", name).put("data", new JsonObject().put("name", name).put("reason", "node_left")), LOCAL))));
+  }
+
+  private void pingAll() {
+    Buffer ping = Buffer.buffer("pulse");
+    clients.forEach(c -> {
+      if (!c.conn.closing()) {
+        c.session.ws.writePing(ping);
+      }
+    });
+  }
+
+  private void closeIdle() {
+    long limit = TimeUnit.SECONDS.toNanos(cfg.wsIdleTimeoutSeconds());
+    long now = System.nanoTime();
+    for (WsClient c : List.copyOf(clients)) {
+      if (now - c.conn.lastActivity() > limit) {
+        c.conn.close(CloseCodes.NORMAL, "idle timeout", "idle");
+        closed(c, "idle");
+      }
+    }
+  }
+
+  private void scheduleReport() {
+    if (!reportScheduled) {
+      reportScheduled = true;
+      vertx.setTimer(100, t -> {
+        reportScheduled = false;
+        report();
+      });
+    }
+  }
+
+  private void report() {
+    vertx.eventBus().send(Addresses.NODE_CONNECTIONS, new JsonObject()
+        .put("transport", PulseMetrics.WS)
+        .put("connections", clients.size())
+        .put("subscriptions", clients.stream().mapToInt(c -> c.subscriptions.size()).sum()), LOCAL);
+  }
+}
