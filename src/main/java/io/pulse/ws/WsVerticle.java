@@ -94,14 +94,7 @@ public final class WsVerticle extends VerticleBase {
     vertx.setPeriodic(1000, t -> closeIdle());
     vertx.setPeriodic(1000, t -> report());
     stopListening = membership.onChange(() -> context.runOnContext(v -> purgeDeparted()));
-    int max = cfg.maxMessageBytes();
-    return vertx.createHttpServer(new HttpServerOptions()
-            .setHost(cfg.wsHost())
-            .setTcpNoDelay(true)
-            .setMaxWebSocketFrameSize(max)
-            .setMaxWebSocketMessageSize(max)
-            .setPerMessageWebSocketCompressionSupported(false)
-            .setPerFrameWebSocketCompressionSupported(false))
+    return vertx.createHttpServer(serverOptions(cfg))
         .requestHandler(this::onRequest)
         .listen(cfg.wsPort())
         .onSuccess(s -> {
@@ -119,6 +112,18 @@ public final class WsVerticle extends VerticleBase {
       closed(c, "shutdown");
     }
     return Future.succeededFuture();
+  }
+
+  /** The WebSocket server's options (shared with the conformance harness). */
+  static HttpServerOptions serverOptions(PulseConfig cfg) {
+    int max = cfg.maxMessageBytes();
+    return new HttpServerOptions()
+        .setHost(cfg.wsHost())
+        .setTcpNoDelay(true)
+        .setMaxWebSocketFrameSize(max)
+        .setMaxWebSocketMessageSize(max)
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
   }
 
   /** The port actually bound (for {@code ws.port} 0). */

@@ -1,0 +1,38 @@
+package io.pulse.ws;
+
+import io.pulse.config.PulseConfig;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * The Autobahn|Testsuite target ({@code mvn -Pautobahn verify}): Pulse's WebSocket transport layer
+ * ({@link WsConnection}: message assembly, strict UTF-8, size limit, with the server options of
+ * {@link WsVerticle}) answering every message with an echo, as the fuzzing client expects, instead
+ * of the JSON protocol. Binary messages are echoed here; the product closes them with 1003.
+ */
+public final class AutobahnServer {
+
+  private AutobahnServer() {
+  }
+
+  public static void main(String[] args) {
+    int port = Integer.parseInt(args[0]);
+    // Autobahn's cases 1-7 send messages up to 64 KiB + a little; 9.x (performance) are not run.
+    PulseConfig cfg = PulseConfig.of(new JsonObject().put("limits.maxMessageBytes", 16 * 1024 * 1024)
+        .put("ws.host", "127.0.0.1"));
+    Vertx vertx = Vertx.vertx();
+    vertx.createHttpServer(WsVerticle.serverOptions(cfg))
+        .requestHandler(req -> req.toWebSocket().onSuccess(ws -> {
+          WsConnection[] conn = new WsConnection[1];
+          conn[0] = new WsConnection(ws, cfg.maxMessageBytes(),
+              text -> ws.writeTextMessage(text),
+              binary -> ws.writeBinaryMessage(binary));
+        }))
+        .listen(port)
+        .onSuccess(s -> System.out.println("Autobahn target listening on " + s.actualPort()))
+        .onFailure(err -> {
+          err.printStackTrace();
+          System.exit(1);
+        });
+  }
+}
