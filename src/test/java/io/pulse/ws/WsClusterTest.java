@@ -233,6 +233,33 @@ class WsClusterTest {
   }
 
   @Test
+  @DisplayName("a node that dies without leaving disappears from presence and /api/cluster; its members get leave")
+  void nodeDeathCleansPresence() {
+    PulseNode c = cluster.start("ws-doomed", new JsonObject());
+    try (WsTestClient dora = WsTestClient.connect(c.wsPort()); WsTestClient ann = WsTestClient.connect(a.wsPort())) {
+      ann.request(msg("join").put("room", "r9").put("name", "ann"));
+      dora.request(msg("join").put("room", "r9").put("name", "dora"));
+      awaitTrue(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r9/presence").body())
+          .getJsonArray("members")).equals(List.of("ann", "dora")), "both present");
+      long t0 = System.currentTimeMillis();
+      // A crash as Hazelcast sees it: the member vanishes without leaving the cluster.
+      com.hazelcast.core.HazelcastInstance hz = ((io.vertx.spi.cluster.hazelcast.HazelcastClusterManager)
+          ((io.vertx.core.internal.VertxInternal) c.vertx()).clusterManager()).getHazelcastInstance();
+      hz.getLifecycleService().terminate();
+      JsonObject leave = ann.nextMatching(m -> "leave".equals(m.getString("type")) && "dora".equals(m.getString("from")),
+          Duration.ofSeconds(15));
+      assertEquals("node_left", leave.getJsonObject("data").getString("reason"));
+      awaitTrue(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r9/presence").body())
+          .getJsonArray("members")).equals(List.of("ann")), "dora gone from presence");
+      awaitTrue(() -> new JsonObject(Http.get(a.httpPort(), "/api/cluster").body()).getJsonObject("totals")
+          .getInteger("nodes") == 2, "node gone from /api/cluster");
+      assertTrue(System.currentTimeMillis() - t0 < 15_000, "within 15 s");
+    } finally {
+      cluster.stop(c);
+    }
+  }
+
+  @Test
   @DisplayName("/api/cluster counts WebSocket connections per node within 2 s")
   void clusterCounts() {
     try (WsTestClient c1 = WsTestClient.connect(b.wsPort()); WsTestClient c2 = WsTestClient.connect(b.wsPort())) {
