@@ -32,6 +32,7 @@ final class WsConnection {
   private long lastActivity = System.nanoTime();
   private boolean closing;
   private String reason;
+  private Handler<String> onClosing = r -> { };
 
   WsConnection(ServerWebSocket ws, int maxMessageBytes, Handler<String> onText, Handler<Buffer> onBinary) {
     this.ws = ws;
@@ -58,8 +59,14 @@ final class WsConnection {
     if (!closing) {
       closing = true;
       this.reason = reason;
+      onClosing.handle(reason); // bookkeeping before the client can see the close frame
       ws.close(code, text);
     }
+  }
+
+  /** Called once when the server starts closing, with the metrics reason. */
+  void onClosing(Handler<String> handler) {
+    this.onClosing = handler;
   }
 
   /** Why the server closed the connection, or null when it did not. */

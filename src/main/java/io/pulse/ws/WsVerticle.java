@@ -109,7 +109,6 @@ public final class WsVerticle extends VerticleBase {
     stopListening.run();
     for (WsClient c : List.copyOf(clients)) {
       c.conn.close(CloseCodes.GOING_AWAY, "node shutting down", "shutdown");
-      closed(c, "shutdown");
     }
     return Future.succeededFuture();
   }
@@ -188,10 +187,8 @@ public final class WsVerticle extends VerticleBase {
       }
     });
     holder[0] = client;
-    session.onSlow = () -> {
-      conn.close(CloseCodes.SLOW_CONSUMER, "slow consumer", "slow_consumer");
-      closed(client, "slow_consumer");
-    };
+    session.onSlow = () -> conn.close(CloseCodes.SLOW_CONSUMER, "slow consumer", "slow_consumer");
+    conn.onClosing(reason -> closed(client, reason));
     ws.closeHandler(v -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws)));
     ws.exceptionHandler(err -> LOG.debug("websocket error: {}", err.toString()));
     clients.add(client);
@@ -272,7 +269,6 @@ public final class WsVerticle extends VerticleBase {
     for (WsClient c : List.copyOf(clients)) {
       if (now - c.conn.lastActivity() > limit) {
         c.conn.close(CloseCodes.NORMAL, "idle timeout", "idle");
-        closed(c, "idle");
       }
     }
   }
