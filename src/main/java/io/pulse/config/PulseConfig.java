@@ -32,6 +32,7 @@ public final class PulseConfig {
       Key.string("cluster.config", ""),
       Key.string("http.host", "0.0.0.0"),
       Key.integer("http.port", 8080, 0, 65535),
+      Key.integer("http.idleTimeoutSeconds", 60, 2, 86400),
       Key.string("ws.host", "0.0.0.0"),
       Key.integer("ws.port", 8081, 0, 65535),
       Key.string("ws.path", "/ws"),
@@ -167,8 +168,28 @@ public final class PulseConfig {
       throw new ConfigException("config key 'limits.inboundBurst' must be at least limits.inboundPerSecond ("
           + inboundPerSecond() + "), got " + inboundBurst());
     }
-    if ("jwt".equals(authMode())) {
-      throw new ConfigException("config key 'auth.mode' = jwt is not available in this build yet; use dev");
+    if (wsPingSeconds() >= wsIdleTimeoutSeconds()) {
+      throw new ConfigException("config key 'ws.pingSeconds' must be below ws.idleTimeoutSeconds ("
+          + wsIdleTimeoutSeconds() + "), got " + wsPingSeconds());
+    }
+    if (sseKeepAliveSeconds() >= httpIdleTimeoutSeconds()) {
+      throw new ConfigException("config key 'http.idleTimeoutSeconds' must be above sse.keepAliveSeconds ("
+          + sseKeepAliveSeconds() + "), got " + httpIdleTimeoutSeconds());
+    }
+    String key = jwtKey();
+    boolean pem = key.contains("-----BEGIN");
+    if ("jwt".equals(authMode()) && key.isBlank()) {
+      throw new ConfigException("config key 'auth.jwt.key' is required when auth.mode is jwt (or set PULSE_AUTH_JWT_KEY)");
+    }
+    if (!key.isBlank() && "HS256".equals(jwtAlgorithm()) && pem) {
+      throw new ConfigException("config key 'auth.jwt.key' looks like a PEM key but auth.jwt.algorithm is HS256"
+          + " (set RS256 or ES256)");
+    }
+    if (!key.isBlank() && "HS256".equals(jwtAlgorithm()) && key.length() < 32) {
+      throw new ConfigException("config key 'auth.jwt.key' must be at least 32 characters for HS256");
+    }
+    if ("jwt".equals(authMode()) && !"HS256".equals(jwtAlgorithm()) && !pem) {
+      throw new ConfigException("config key 'auth.jwt.key' must be a PEM public key for " + jwtAlgorithm());
     }
   }
 
@@ -240,6 +261,9 @@ public final class PulseConfig {
   public int sendQueueBytes() { return i("limits.sendQueueBytes"); }
   public boolean dropSlowConsumers() { return "drop".equals(s("limits.slowConsumer")); }
   public String authMode() { return s("auth.mode"); }
+  public String jwtAlgorithm() { return s("auth.jwt.algorithm"); }
+  public String jwtKey() { return s("auth.jwt.key"); }
+  public int httpIdleTimeoutSeconds() { return i("http.idleTimeoutSeconds"); }
   public List<String> publicChannels() { return l("auth.publicChannels"); }
   public List<String> allowedOrigins() { return l("auth.allowedOrigins"); }
   public int shutdownGraceSeconds() { return i("shutdown.graceSeconds"); }

@@ -1,6 +1,9 @@
 package io.pulse.http;
 
 import io.pulse.Addresses;
+import io.pulse.auth.Auth;
+import io.pulse.auth.Identity;
+import io.pulse.auth.Tokens;
 import io.pulse.channel.Channels;
 import io.pulse.chat.Presence;
 import io.pulse.config.PulseConfig;
@@ -29,15 +32,17 @@ final class ApiHandlers {
 
   private final Vertx vertx;
   private final PulseConfig cfg;
+  private final Auth auth;
   private final Hub hub;
   private final History history;
   private final Presence presence;
   private final PulseMetrics metrics;
   private final io.pulse.node.NodeState node;
 
-  ApiHandlers(Vertx vertx, PulseConfig cfg, Hub hub, History history, Presence presence, PulseMetrics metrics) {
+  ApiHandlers(Vertx vertx, PulseConfig cfg, Auth auth, Hub hub, History history, Presence presence, PulseMetrics metrics) {
     this.vertx = vertx;
     this.cfg = cfg;
+    this.auth = auth;
     this.hub = hub;
     this.history = history;
     this.presence = presence;
@@ -53,9 +58,9 @@ final class ApiHandlers {
       HttpErrors.send(ctx, 400, "room must be 1-64 characters [A-Za-z0-9_-]");
       return;
     }
-    presence.members(room)
+    authorized(ctx, id -> auth.chatRight(id), () -> presence.members(room)
         .onSuccess(members -> ctx.json(new JsonObject().put("room", room).put("members", members)))
-        .onFailure(err -> HttpErrors.send(ctx, 503, "presence unavailable"));
+        .onFailure(err -> HttpErrors.send(ctx, 503, "presence unavailable")));
   }
 
   /** {@code POST /api/publish}: 202 {@code {"id"}} once the message is in the history and on the bus. */
@@ -74,13 +79,25 @@ final class ApiHandlers {
       return;
     }
     body.remove("from"); // the identity comes from the token, never from the body
-    vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, LOCAL)
-        .onSuccess(reply -> ctx.response().setStatusCode(202)
-            .putHeader("Content-Type", "application/json; charset=utf-8").end(reply.body().encode()))
-        .onFailure(err -> {
-          int code = err instanceof ReplyException re && re.failureCode() == 400 ? 400 : 503;
-          HttpErrors.send(ctx, code, err.getMessage());
-        });
+    Object channel = body.getValue("channel");
+    String target = channel instanceof String c && Channels.channelError(c) == null ? c : null;
+    authenticated(ctx, id -> {
+      int denied = target == null ? 0 : auth.publishRight(id, target); // a bad channel gets its 400 below
+      if (denied != 0) {
+        deny(ctx, denied, denied == 401 ? "a token with the publish right is required" : "the token may not publish to " + target);
+        return;
+      }
+      if (!id.anonymous()) {
+        body.put("from", id.subject());
+      }
+      vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, LOCAL)
+          .onSuccess(reply -> ctx.response().setStatusCode(202)
+              .putHeader("Content-Type", "application/json; charset=utf-8").end(reply.body().encode()))
+          .onFailure(err -> {
+            int code = err instanceof ReplyException re && re.failureCode() == 400 ? 400 : 503;
+            HttpErrors.send(ctx, code, err.getMessage());
+          });
+    });
   }
 
   /** {@code GET /api/channels/{channel}/history?since=&limit=&wait=}. */
@@ -101,6 +118,12 @@ final class ApiHandlers {
       HttpErrors.send(ctx, 400, err);
       return;
     }
+    int max0 = limit;
+    int wait0 = wait;
+    authorized(ctx, id -> auth.subscribeRight(id, channel), () -> readHistory(ctx, channel, max0, wait0));
+  }
+
+  private void readHistory(RoutingContext ctx, String channel, int limit, int wait) {
     String sinceParam = ctx.request().getParam("since");
     if (sinceParam == null) {
       history.latest(channel, limit)
@@ -168,6 +191,55 @@ final class ApiHandlers {
     }
     sb.append("],\"recovered\":").append(r.recovered()).append('}');
     ctx.response().putHeader("Content-Type", "application/json; charset=utf-8").end(sb.toString());
+  }
+
+  /** {@code POST /api/token} {@code {"name":"ann"}} (dev mode only): a signed token to try the token flows. */
+  void token(RoutingContext ctx) {
+    if (!auth.devMode()) {
+      HttpErrors.send(ctx, 404, "tokens are minted only in auth.mode dev; in jwt mode they come from your identity provider");
+      return;
+    }
+    Object name;
+    try {
+      JsonObject body = ctx.body().asJsonObject();
+      name = body == null ? null : body.getValue("name");
+    } catch (DecodeException | ClassCastException e) {
+      name = null;
+    }
+    if (!(name instanceof String n) || n.isBlank() || n.length() > 64) {
+      metrics.refused("bad_request");
+      HttpErrors.send(ctx, 400, "body must be {\"name\": a string of 1-64 characters}");
+      return;
+    }
+    ctx.json(new JsonObject().put("token", auth.mint(n.trim())));
+  }
+
+  /** Runs {@code then} with the request's identity, or answers 401 for a bad token. */
+  private void authenticated(RoutingContext ctx, java.util.function.Consumer<Identity> then) {
+    auth.authenticate(Tokens.from(ctx.request())).onComplete(ar -> {
+      if (ar.failed()) {
+        deny(ctx, 401, ar.cause().getMessage());
+      } else {
+        then.accept(ar.result());
+      }
+    });
+  }
+
+  /** Runs {@code then} when {@code right} (0, 401 or 403) allows the request's identity. */
+  private void authorized(RoutingContext ctx, java.util.function.ToIntFunction<Identity> right, Runnable then) {
+    authenticated(ctx, id -> {
+      int denied = right.applyAsInt(id);
+      if (denied == 0) {
+        then.run();
+      } else {
+        deny(ctx, denied, denied == 401 ? "a token is required" : "the token does not allow this");
+      }
+    });
+  }
+
+  private void deny(RoutingContext ctx, int status, String message) {
+    metrics.refused(status == 401 ? "unauthorized" : "forbidden");
+    HttpErrors.send(ctx, status, message);
   }
 
   /** {@code GET /api/cluster}: the cluster view kept by this node's cluster verticle. */

@@ -2,6 +2,7 @@ package io.pulse.http;
 
 import io.pulse.Addresses;
 import io.pulse.chat.Presence;
+import io.pulse.auth.Auth;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.hub.EventBusHubBus;
@@ -24,7 +25,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
  * The HTTP port: Server-Sent Events, the JSON API, health, readiness, metrics and the page.
  *
  * <p>Endpoints: {@code GET /events}, {@code POST /api/publish}, {@code GET /api/channels/{c}/history},
- * {@code GET /api/cluster}, {@code GET /api/rooms/{room}/presence}, {@code GET /api/config}, {@code GET /health}, {@code GET /ready},
+ * {@code GET /api/cluster}, {@code GET /api/rooms/{room}/presence}, {@code POST /api/token}, {@code GET /api/config}, {@code GET /health}, {@code GET /ready},
  * {@code GET /metrics}, {@code GET /}. Listens on {@code pulse.ch.*} / {@code pulse.pat.*} through
  * its hub, requests {@link Addresses#PUBLISH} and {@link Addresses#CLUSTER_VIEW}, and reports its
  * counts on {@link Addresses#NODE_CONNECTIONS}.
@@ -32,6 +33,7 @@ import io.vertx.micrometer.PrometheusScrapingHandler;
 public final class HttpSseVerticle extends VerticleBase {
 
   private final PulseConfig cfg;
+  private final Auth auth;
   private final History history;
   private final Presence presence;
   private final PulseMetrics metrics;
@@ -40,9 +42,10 @@ public final class HttpSseVerticle extends VerticleBase {
   private HttpServer server;
   private boolean reportScheduled;
 
-  public HttpSseVerticle(PulseConfig cfg, History history, Presence presence, PulseMetrics metrics,
+  public HttpSseVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, PulseMetrics metrics,
       PrometheusMeterRegistry registry) {
     this.cfg = cfg;
+    this.auth = auth;
     this.history = history;
     this.presence = presence;
     this.metrics = metrics;
@@ -53,7 +56,7 @@ public final class HttpSseVerticle extends VerticleBase {
   public Future<?> start() {
     NodeState node = NodeState.of(vertx);
     Hub hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.SSE, "reordered"));
-    ApiHandlers api = new ApiHandlers(vertx, cfg, hub, history, presence, metrics);
+    ApiHandlers api = new ApiHandlers(vertx, cfg, auth, hub, history, presence, metrics);
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
     router.get("/ready").handler(ctx -> {
@@ -69,17 +72,20 @@ public final class HttpSseVerticle extends VerticleBase {
     router.get("/api/cluster").handler(api::cluster);
     router.get("/api/config").handler(api::config);
     router.get("/api/rooms/:room/presence").handler(api::presence);
+    router.post("/api/token").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::token);
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::onFailure);
 
-    return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.httpHost()).setTcpNoDelay(true))
+    // The idle timeout closes half-open sockets; streams stay busy with their keep-alive comments.
+    return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.httpHost()).setTcpNoDelay(true)
+            .setIdleTimeout(cfg.httpIdleTimeoutSeconds()))
         .requestHandler(router)
         .listen(cfg.httpPort())
         .onSuccess(s -> {
           server = s;
           node.httpPort(s.actualPort());
-          sse = new SseHandler(cfg, hub, history, metrics, node, new Origins(cfg.allowedOrigins(), node::httpPort),
+          sse = new SseHandler(cfg, auth, hub, history, metrics, node, new Origins(cfg.allowedOrigins(), node::httpPort),
               this::scheduleReport);
           vertx.setPeriodic(cfg.sseKeepAliveSeconds() * 1000L, t -> sse.pingAll());
           vertx.setPeriodic(1000, t -> report());

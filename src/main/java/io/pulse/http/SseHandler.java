@@ -1,5 +1,8 @@
 package io.pulse.http;
 
+import io.pulse.auth.Auth;
+import io.pulse.auth.Identity;
+import io.pulse.auth.Tokens;
 import io.pulse.channel.Channels;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
@@ -35,6 +38,7 @@ final class SseHandler implements Handler<RoutingContext> {
   static final int FULL_RETRY_MS = 10_000;
 
   private final PulseConfig cfg;
+  private final Auth auth;
   private final Hub hub;
   private final History history;
   private final PulseMetrics metrics;
@@ -44,9 +48,10 @@ final class SseHandler implements Handler<RoutingContext> {
   private final Set<SseSession> sessions = new HashSet<>();
   private final Session.Listener listener;
 
-  SseHandler(PulseConfig cfg, Hub hub, History history, PulseMetrics metrics, NodeState node, Origins origins,
-      Runnable onChange) {
+  SseHandler(PulseConfig cfg, Auth auth, Hub hub, History history, PulseMetrics metrics, NodeState node,
+      Origins origins, Runnable onChange) {
     this.cfg = cfg;
+    this.auth = auth;
     this.hub = hub;
     this.history = history;
     this.metrics = metrics;
@@ -86,6 +91,26 @@ final class SseHandler implements Handler<RoutingContext> {
       HttpErrors.send(ctx, 403, "Origin not allowed");
       return;
     }
+    auth.authenticate(Tokens.from(ctx.request())).onComplete(ar -> {
+      if (ar.failed()) {
+        metrics.refused("unauthorized");
+        HttpErrors.send(ctx, 401, ar.cause().getMessage());
+        return;
+      }
+      for (String spec : specs) {
+        int denied = auth.subscribeRight(ar.result(), spec);
+        if (denied != 0) {
+          metrics.refused(denied == 401 ? "unauthorized" : "forbidden");
+          HttpErrors.send(ctx, denied, (denied == 401 ? "a token is required to subscribe to " : "the token may not subscribe to ")
+              + spec);
+          return;
+        }
+      }
+      start(ctx, specs, ar.result());
+    });
+  }
+
+  private void start(RoutingContext ctx, List<String> specs, Identity identity) {
     HttpServerResponse res = ctx.response().setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
@@ -101,6 +126,16 @@ final class SseHandler implements Handler<RoutingContext> {
     SseSession session = new SseSession(res, List.copyOf(specs), single, cfg.sendQueueBytes(),
         cfg.dropSlowConsumers(), listener);
     open(session, ctx);
+    if (identity.expiresAtMs() > 0) {
+      // The stream ends when its token expires; the client reconnects with a fresh one.
+      long timer = ctx.vertx().setTimer(Math.max(1, identity.expiresAtMs() - System.currentTimeMillis()), t -> {
+        close(session, "token_expired");
+        if (!res.ended()) {
+          res.end();
+        }
+      });
+      session.cancelExpiry = () -> ctx.vertx().cancelTimer(timer);
+    }
   }
 
   private void open(SseSession session, RoutingContext ctx) {
@@ -190,6 +225,7 @@ final class SseHandler implements Handler<RoutingContext> {
       return;
     }
     session.markClosed();
+    session.cancelExpiry.run();
     session.specs.forEach(spec -> hub.unsubscribe(session, spec));
     node.release();
     metrics.connections(PulseMetrics.SSE).decrementAndGet();

@@ -49,6 +49,9 @@ final class SseSession extends Session {
     }
   }
 
+  /** Cancels the timer that ends the stream when its token expires. */
+  Runnable cancelExpiry = () -> { };
+
   /** Set by the handler: what to do when the client does not keep up. */
   Runnable onSlow = () -> { };
 

@@ -1,6 +1,7 @@
 package io.pulse.node;
 
 import com.hazelcast.core.HazelcastInstance;
+import io.pulse.auth.Auth;
 import io.pulse.chat.Presence;
 import io.pulse.cluster.ClusterVerticle;
 import io.pulse.cluster.Membership;
@@ -106,10 +107,14 @@ public final class PulseNode {
     state.maxConnections(cfg.maxConnections());
     History history = new History(vertx, hz, cfg.historySize());
     Presence presence = new Presence(vertx, hz, membership);
-    http = new HttpSseVerticle(cfg, history, presence, metrics, registry);
-    ws = new WsVerticle(cfg, history, presence, membership, metrics, nodeId);
     long startedAt = System.currentTimeMillis();
-    return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
+    return devSecret(hz)
+        .map(secret -> Auth.create(vertx, cfg, secret))
+        .compose(auth -> {
+          http = new HttpSseVerticle(cfg, auth, history, presence, metrics, registry);
+          ws = new WsVerticle(cfg, auth, history, presence, membership, metrics, nodeId);
+          return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()));
+        })
         .compose(id -> vertx.deployVerticle(http))
         .compose(id -> vertx.deployVerticle(ws))
         .compose(id -> vertx.deployVerticle(new ClusterVerticle(membership, metrics, new JsonObject()
@@ -134,6 +139,23 @@ public final class PulseNode {
           }
           return this;
         });
+  }
+
+  /**
+   * The secret that signs dev-mode tokens: one per cluster (the first node's random value), so a
+   * token minted on any node is accepted on every node. Unused in jwt mode.
+   */
+  private Future<String> devSecret(HazelcastInstance hz) {
+    if (!"dev".equals(cfg.authMode()) || !cfg.jwtKey().isEmpty()) {
+      return Future.succeededFuture("");
+    }
+    return vertx.executeBlocking(() -> {
+      byte[] random = new byte[32];
+      new java.security.SecureRandom().nextBytes(random);
+      String mine = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
+      String existing = hz.<String, String>getMap("pulse.auth").putIfAbsent("dev-secret", mine);
+      return existing != null ? existing : mine;
+    }, false);
   }
 
   /** Drains (readiness off, streams ended), leaves the cluster and closes. */

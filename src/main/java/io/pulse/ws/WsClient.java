@@ -1,6 +1,8 @@
 package io.pulse.ws;
 
 import io.pulse.Addresses;
+import io.pulse.auth.Auth;
+import io.pulse.auth.Identity;
 import io.pulse.channel.Channels;
 import io.pulse.chat.Presence;
 import io.pulse.config.PulseConfig;
@@ -47,6 +49,8 @@ final class WsClient {
   final Map<String, String> rooms = new HashMap<>(); // room → name used there
   private final Vertx vertx;
   private final PulseConfig cfg;
+  private final Auth auth;
+  private final Identity identity;
   private final Hub hub;
   private final History history;
   private final Presence presence;
@@ -54,10 +58,12 @@ final class WsClient {
   private final RateLimiter limiter;
   private final Rooms roomEvents;
 
-  WsClient(Vertx vertx, PulseConfig cfg, Hub hub, History history, Presence presence, PulseMetrics metrics,
-      WsSession session, WsConnection conn, Rooms roomEvents) {
+  WsClient(Vertx vertx, PulseConfig cfg, Auth auth, Identity identity, Hub hub, History history, Presence presence,
+      PulseMetrics metrics, WsSession session, WsConnection conn, Rooms roomEvents) {
     this.vertx = vertx;
     this.cfg = cfg;
+    this.auth = auth;
+    this.identity = identity;
     this.hub = hub;
     this.history = history;
     this.presence = presence;
@@ -109,6 +115,9 @@ final class WsClient {
     String err = spec == null ? "channel must be a string" : Channels.subscriptionError(spec);
     if (err != null) {
       badRequest(ref, err);
+      return;
+    }
+    if (denied(ref, auth.subscribeRight(identity, spec), "subscribe to " + spec)) {
       return;
     }
     Object sinceRaw = msg.getValue("since");
@@ -183,7 +192,12 @@ final class WsClient {
   }
 
   private void publish(JsonObject msg, Object ref) {
-    JsonObject body = new JsonObject().put("channel", msg.getValue("channel")).put("data", msg.getValue("data"));
+    if (msg.getValue("channel") instanceof String ch && Channels.channelError(ch) == null
+        && denied(ref, auth.publishRight(identity, ch), "publish to " + ch)) {
+      return;
+    }
+    JsonObject body = new JsonObject().put("channel", msg.getValue("channel")).put("data", msg.getValue("data"))
+        .put("from", identity.subject());
     if (msg.containsKey("event")) {
       body.put("event", msg.getValue("event"));
     }
@@ -195,7 +209,11 @@ final class WsClient {
     if (room == null) {
       return;
     }
-    Object nameRaw = msg.getValue("name");
+    if (denied(ref, auth.chatRight(identity), "chat")) {
+      return;
+    }
+    // With a token the name is its subject (SPEC §8); in dev mode without one, the client picks it.
+    Object nameRaw = identity.anonymous() ? msg.getValue("name") : identity.subject();
     if (!(nameRaw instanceof String name) || name.isBlank() || name.length() > 64) {
       badRequest(ref, "name must be a string of 1-64 characters");
       return;
@@ -257,7 +275,7 @@ final class WsClient {
 
   private void presence(JsonObject msg, Object ref) {
     String room = room(msg, ref);
-    if (room != null) {
+    if (room != null && !denied(ref, auth.chatRight(identity), "see presence")) {
       presence.members(room).onComplete(ar -> {
         if (ar.succeeded()) {
           reply(ref, new JsonObject().put("type", "presence").put("room", room).put("members", ar.result()));
@@ -287,6 +305,17 @@ final class WsClient {
         error(ref, "unavailable", "publish failed, try again");
       }
     });
+  }
+
+  /** Answers an error for a refused right (401: no token, 403: not allowed); true when refused. */
+  private boolean denied(Object ref, int right, String what) {
+    if (right == 0) {
+      return false;
+    }
+    metrics.refused(right == Auth.UNAUTHORIZED ? "unauthorized" : "forbidden");
+    error(ref, right == Auth.UNAUTHORIZED ? "unauthorized" : "forbidden",
+        (right == Auth.UNAUTHORIZED ? "a token is required to " : "the token does not allow you to ") + what);
+    return true;
   }
 
   private String room(JsonObject msg, Object ref) {

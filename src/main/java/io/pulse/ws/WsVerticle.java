@@ -1,6 +1,9 @@
 package io.pulse.ws;
 
 import io.pulse.Addresses;
+import io.pulse.auth.Auth;
+import io.pulse.auth.Identity;
+import io.pulse.auth.Tokens;
 import io.pulse.chat.Presence;
 import io.pulse.chat.Roster;
 import io.pulse.cluster.Membership;
@@ -35,7 +38,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The WebSocket port (SPEC §4): {@code ws://host:<ws.port><ws.path>}.
  *
- * <p>Before the upgrade: wrong path 404, Origin not allowed 403, node full or draining 503 with
+ * <p>Before the upgrade: wrong path 404, Origin not allowed 403, bad token 401, node full or draining 503 with
  * {@code Retry-After}. Then the JSON protocol of {@link WsClient} over {@link WsConnection}'s
  * transport policies. Listens on {@code pulse.ch.*}/{@code pulse.pat.*} through its hub, requests
  * {@link Addresses#PUBLISH}, writes room presence through {@link Presence}, reports its counts on
@@ -49,6 +52,7 @@ public final class WsVerticle extends VerticleBase {
   static final int RETRY_AFTER_SECONDS = 5;
 
   private final PulseConfig cfg;
+  private final Auth auth;
   private final History history;
   private final Presence presence;
   private final Membership membership;
@@ -65,9 +69,10 @@ public final class WsVerticle extends VerticleBase {
   private Runnable stopListening = () -> { };
   private boolean reportScheduled;
 
-  public WsVerticle(PulseConfig cfg, History history, Presence presence, Membership membership,
+  public WsVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, Membership membership,
       PulseMetrics metrics, String nodeId) {
     this.cfg = cfg;
+    this.auth = auth;
     this.history = history;
     this.presence = presence;
     this.membership = membership;
@@ -94,7 +99,7 @@ public final class WsVerticle extends VerticleBase {
     vertx.setPeriodic(1000, t -> closeIdle());
     vertx.setPeriodic(1000, t -> report());
     stopListening = membership.onChange(() -> context.runOnContext(v -> purgeDeparted()));
-    return vertx.createHttpServer(serverOptions(cfg))
+    return vertx.createHttpServer(serverOptions(cfg).setIdleTimeout(cfg.wsIdleTimeoutSeconds()))
         .requestHandler(this::onRequest)
         .listen(cfg.wsPort())
         .onSuccess(s -> {
@@ -147,16 +152,23 @@ public final class WsVerticle extends VerticleBase {
       refuse(req, 503, "unavailable", "node is shutting down", "draining");
       return;
     }
-    if (!node.tryAcquire()) {
-      refuse(req, 503, "unavailable", "node is at limits.maxConnections", "max_connections");
-      return;
-    }
-    req.toWebSocket().onComplete(ar -> {
-      if (ar.succeeded()) {
-        open(ar.result());
-      } else {
-        node.release();
+    req.pause();
+    auth.authenticate(Tokens.from(req)).onComplete(id -> {
+      if (id.failed()) {
+        refuse(req, 401, "unauthorized", id.cause().getMessage(), "unauthorized");
+        return;
       }
+      if (!node.tryAcquire()) {
+        refuse(req, 503, "unavailable", "node is at limits.maxConnections", "max_connections");
+        return;
+      }
+      req.toWebSocket().onComplete(ar -> {
+        if (ar.succeeded()) {
+          open(ar.result(), id.result());
+        } else {
+          node.release();
+        }
+      });
     });
   }
 
@@ -169,13 +181,14 @@ public final class WsVerticle extends VerticleBase {
     res.end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)).encode());
   }
 
-  private void open(ServerWebSocket ws) {
+  private void open(ServerWebSocket ws, Identity identity) {
     WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener);
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
         text -> holder[0].onText(text),
         binary -> holder[0].conn.close(CloseCodes.UNSUPPORTED_DATA, "binary frames are not supported", "binary"));
-    WsClient client = new WsClient(vertx, cfg, hub, history, presence, metrics, session, conn, new WsClient.Rooms() {
+    WsClient client = new WsClient(vertx, cfg, auth, identity, hub, history, presence, metrics, session, conn,
+        new WsClient.Rooms() {
       @Override
       public Future<Void> joined(WsClient c, String room, String name) {
         return roomEvent(room, name, "join", true);
@@ -189,7 +202,17 @@ public final class WsVerticle extends VerticleBase {
     holder[0] = client;
     session.onSlow = () -> conn.close(CloseCodes.SLOW_CONSUMER, "slow consumer", "slow_consumer");
     conn.onClosing(reason -> closed(client, reason));
-    ws.closeHandler(v -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws)));
+    Runnable onClose = () -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws));
+    if (identity.expiresAtMs() > 0) {
+      long timer = vertx.setTimer(Math.max(1, identity.expiresAtMs() - System.currentTimeMillis()),
+          t -> conn.close(CloseCodes.TOKEN_EXPIRED, "token expired", "token_expired"));
+      ws.closeHandler(v -> {
+        vertx.cancelTimer(timer);
+        onClose.run();
+      });
+    } else {
+      ws.closeHandler(v -> onClose.run());
+    }
     ws.exceptionHandler(err -> LOG.debug("websocket error: {}", err.toString()));
     clients.add(client);
     metrics.connections(PulseMetrics.WS).incrementAndGet();

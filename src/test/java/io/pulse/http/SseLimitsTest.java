@@ -65,7 +65,10 @@ class SseLimitsTest {
   @Test
   @DisplayName("a client that never reads is disconnected as a slow consumer; others keep receiving")
   void slowConsumerIsDisconnected() throws Exception {
-    try (Socket raw = new Socket("127.0.0.1", port); SseClient healthy = SseClient.open(port, "channel=l.slow")) {
+    Socket raw = new Socket();
+    raw.setReceiveBufferSize(16 * 1024); // before connecting: a small window, whatever TCP autotuning allows
+    raw.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+    try (raw; SseClient healthy = SseClient.open(port, "channel=l.slow")) {
       OutputStream out = raw.getOutputStream();
       out.write(("GET /events?channel=l.slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();

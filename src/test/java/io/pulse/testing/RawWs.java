@@ -20,7 +20,11 @@ public final class RawWs implements AutoCloseable {
   private final OutputStream out;
 
   public RawWs(int port, String path) throws IOException {
-    socket = new Socket("127.0.0.1", port);
+    socket = new Socket();
+    // A small receive window, set before connecting: a client that does not read fills up fast,
+    // whatever the machine's TCP autotuning would otherwise allow.
+    socket.setReceiveBufferSize(16 * 1024);
+    socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
     in = socket.getInputStream();
     out = socket.getOutputStream();
     byte[] key = new byte[16];
