@@ -70,7 +70,7 @@ public final class Auth {
           if (sub == null || sub.isBlank()) {
             return Future.failedFuture(new AuthException(UNAUTHORIZED, "token has no sub claim"));
           }
-          long exp = claims.getLong("exp", 0L) * 1000;
+          long exp = expiry(user.attributes(), claims) * 1000;
           String name = claims.getValue("name") instanceof String n && !n.isBlank() ? n : sub;
           return Future.succeededFuture(new Identity(sub, name, strings(claims, "channels"), strings(claims, "publish"), exp));
         });
@@ -125,6 +125,17 @@ public final class Auth {
       }
     }
     return false;
+  }
+
+  /** vertx-auth moves {@code exp} out of the principal into the user's attributes. */
+  private static long expiry(JsonObject attributes, JsonObject claims) {
+    if (attributes.getValue("exp") instanceof Number n) {
+      return n.longValue();
+    }
+    if (attributes.getValue("accessToken") instanceof JsonObject at && at.getValue("exp") instanceof Number n) {
+      return n.longValue();
+    }
+    return claims.getValue("exp") instanceof Number n ? n.longValue() : 0L;
   }
 
   private static List<String> strings(JsonObject claims, String field) {
