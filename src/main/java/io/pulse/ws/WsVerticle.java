@@ -185,7 +185,15 @@ public final class WsVerticle extends VerticleBase {
     WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener);
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
-        text -> holder[0].onText(text),
+        text -> {
+          try {
+            holder[0].onText(text);
+          } catch (RuntimeException e) {
+            // A bug of ours must cost this connection, not the verticle: 1011, and logged.
+            LOG.error("internal error handling a WebSocket message", e);
+            holder[0].conn.close(CloseCodes.INTERNAL, "internal error", "internal");
+          }
+        },
         binary -> holder[0].conn.close(CloseCodes.UNSUPPORTED_DATA, "binary frames are not supported", "binary"));
     WsClient client = new WsClient(vertx, cfg, auth, identity, hub, history, presence, metrics, session, conn,
         new WsClient.Rooms() {
