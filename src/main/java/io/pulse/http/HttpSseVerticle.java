@@ -20,6 +20,7 @@ import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.time.Duration;
 
 /**
  * The HTTP port: Server-Sent Events, the JSON API, health, readiness, metrics and the page.
@@ -78,7 +79,10 @@ public final class HttpSseVerticle extends VerticleBase {
     router.route().failureHandler(HttpErrors::onFailure);
 
     // The idle timeout closes half-open sockets; streams stay busy with their keep-alive comments.
+    // HTTP/1.1 only: browsers never use cleartext HTTP/2, and SSE over h2c would put every stream
+    // under HTTP/2 flow control, which the slow-consumer check would misread.
     return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.httpHost()).setTcpNoDelay(true)
+            .setHttp2ClearTextEnabled(false)
             .setIdleTimeout(cfg.httpIdleTimeoutSeconds()))
         .requestHandler(router)
         .listen(cfg.httpPort())
@@ -92,12 +96,16 @@ public final class HttpSseVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Ends every stream (browsers reconnect elsewhere with their id), then closes the server without
+   * waiting for idle keep-alive connections: Vert.x would otherwise wait for clients to hang up.
+   */
   @Override
   public Future<?> stop() {
     if (sse != null) {
       sse.endAll();
     }
-    return Future.succeededFuture();
+    return server == null ? Future.succeededFuture() : server.shutdown(Duration.ofMillis(500));
   }
 
   /** The port actually bound (for {@code http.port} 0). */

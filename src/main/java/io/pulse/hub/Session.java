@@ -72,7 +72,7 @@ public abstract class Session {
       }
       return;
     }
-    send(d);
+    send(d, false);
   }
 
   /** Starts a replay: live messages are held until the matching {@link #endRecovery()}. */
@@ -86,11 +86,11 @@ public abstract class Session {
       if (closed) {
         return;
       }
-      send(d);
+      send(d, true);
     }
     if (--recovering == 0) {
       while (!held.isEmpty() && !closed) {
-        send(held.poll());
+        send(held.poll(), false);
       }
       held.clear();
       heldBytes = 0;
@@ -127,13 +127,18 @@ public abstract class Session {
     return queuedBytes;
   }
 
-  private void send(Delivery d) {
+  /**
+   * Writes one message unless already written. A replay is written in one burst and is bounded by
+   * the history window, so only the byte budget applies to it; live messages also stop at a full
+   * socket queue.
+   */
+  private void send(Delivery d, boolean replay) {
     Long pos = positions.get(d.channel());
     if (pos != null && d.seq() <= pos) {
       return; // already written: replay overlap or the same message heard on two addresses
     }
     int size = d.envelope().length();
-    if (queuedBytes + size > maxQueuedBytes || transportFull()) {
+    if (queuedBytes + size > maxQueuedBytes || (!replay && transportFull())) {
       slow(d);
       return;
     }

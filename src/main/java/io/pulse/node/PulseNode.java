@@ -13,6 +13,7 @@ import io.pulse.publish.PublishVerticle;
 import io.pulse.sensor.SensorSimulatorVerticle;
 import io.pulse.ws.WsVerticle;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.eventbus.EventBusOptions;
@@ -43,6 +44,8 @@ public final class PulseNode {
   private final PulseMetrics metrics;
   private HttpSseVerticle http;
   private WsVerticle ws;
+  private String wsDeployment;
+  private String httpDeployment;
   private SensorSimulatorVerticle sensors;
 
   private PulseNode(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics) {
@@ -116,7 +119,9 @@ public final class PulseNode {
           return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()));
         })
         .compose(id -> vertx.deployVerticle(http))
+        .onSuccess(id -> httpDeployment = id)
         .compose(id -> vertx.deployVerticle(ws))
+        .onSuccess(id -> wsDeployment = id)
         .compose(id -> vertx.deployVerticle(new ClusterVerticle(membership, metrics, new JsonObject()
             .put("id", nodeId).put("name", cfg.nodeName())
             .put("httpPort", http.actualPort()).put("wsPort", ws.actualPort()).put("startedAt", startedAt))))
@@ -162,7 +167,15 @@ public final class PulseNode {
   public Future<Void> close() {
     NodeState.of(vertx).markDraining();
     LOG.info("Pulse node '{}' shutting down", cfg.nodeName());
-    return vertx.close();
+    // Transports first, while the publish API still runs: WebSocket clients get 1001 and their
+    // rooms a leave, SSE streams end cleanly. Then the rest, and the cluster.
+    Future<?> transports = (wsDeployment == null ? Future.succeededFuture() : vertx.undeploy(wsDeployment))
+        .transform(ar -> httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment));
+    // Not chained with compose: a future bound to an event loop never completes once Vert.x has
+    // closed its event loops; this promise belongs to no context.
+    Promise<Void> closed = Promise.promise();
+    transports.onComplete(ar -> vertx.close().onComplete(closed));
+    return closed.future();
   }
 
   public Vertx vertx() {

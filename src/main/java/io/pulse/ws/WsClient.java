@@ -40,7 +40,8 @@ final class WsClient {
     /** Completes once presence shows the new member. */
     Future<Void> joined(WsClient c, String room, String name);
 
-    void left(WsClient c, String room, String name);
+    /** Completes once the leave is published and presence updated. */
+    Future<Void> left(WsClient c, String room, String name);
   }
 
   final WsSession session;
@@ -286,13 +287,15 @@ final class WsClient {
     }
   }
 
-  /** Leaves every room and subscription: the connection is gone. */
-  void closed() {
-    rooms.forEach((room, name) -> roomEvents.left(this, room, name));
+  /** Leaves every room and subscription: the connection is gone. Completes when the rooms know. */
+  Future<Void> closed() {
+    List<Future<Void>> leaves = new java.util.ArrayList<>();
+    rooms.forEach((room, name) -> leaves.add(roomEvents.left(this, room, name)));
     rooms.clear();
     subscriptions.forEach(spec -> hub.unsubscribe(session, spec));
     metrics.subscriptions(PulseMetrics.WS).addAndGet(-subscriptions.size());
     subscriptions.clear();
+    return Future.join(leaves).mapEmpty();
   }
 
   private void send(JsonObject body, Object ref, java.util.function.Function<String, JsonObject> ok) {

@@ -109,13 +109,20 @@ public final class WsVerticle extends VerticleBase {
         });
   }
 
+  /**
+   * Closes every client with 1001, and completes once their rooms have heard the leaves and
+   * presence is clean (at most 3 s): the node deploys this verticle last and undeploys it first.
+   */
   @Override
   public Future<?> stop() {
     stopListening.run();
+    List<Future<Void>> leaving = new java.util.ArrayList<>();
     for (WsClient c : List.copyOf(clients)) {
+      leaving.add(closed(c, "shutdown"));
       c.conn.close(CloseCodes.GOING_AWAY, "node shutting down", "shutdown");
     }
-    return Future.succeededFuture();
+    return Future.join(leaving).timeout(3, TimeUnit.SECONDS).recover(err -> Future.succeededFuture())
+        .transform(ar -> server == null ? Future.succeededFuture() : server.shutdown(java.time.Duration.ofSeconds(1)));
   }
 
   /** The WebSocket server's options (shared with the conformance harness). */
@@ -203,8 +210,8 @@ public final class WsVerticle extends VerticleBase {
       }
 
       @Override
-      public void left(WsClient c, String room, String name) {
-        roomEvent(room, name, "leave", false);
+      public Future<Void> left(WsClient c, String room, String name) {
+        return roomEvent(room, name, "leave", false);
       }
     });
     holder[0] = client;
@@ -235,16 +242,17 @@ public final class WsVerticle extends VerticleBase {
     return code == 1002 ? "protocol_error" : "client_closed";
   }
 
-  private void closed(WsClient client, String reason) {
+  private Future<Void> closed(WsClient client, String reason) {
     if (!clients.remove(client)) {
-      return;
+      return Future.succeededFuture();
     }
     client.session.markClosed();
-    client.closed();
+    Future<Void> left = client.closed();
     node.release();
     metrics.connections(PulseMetrics.WS).decrementAndGet();
     metrics.disconnected(PulseMetrics.WS, reason);
     scheduleReport();
+    return left;
   }
 
   /** Updates this node's roster and presence, then publishes the join/leave envelope. */
@@ -255,9 +263,9 @@ public final class WsVerticle extends VerticleBase {
       roster.leave(room, name);
     }
     Future<Void> written = writeRoster(room);
-    vertx.eventBus().send(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room).put("event", type)
-        .put("from", name).put("data", new JsonObject().put("name", name)), LOCAL);
-    return written;
+    Future<?> published = vertx.eventBus().request(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room)
+        .put("event", type).put("from", name).put("data", new JsonObject().put("name", name)), LOCAL);
+    return Future.join(written, published).mapEmpty();
   }
 
   /** Roster writes of one room go out one after another, so the last one wins. */
