@@ -96,8 +96,9 @@ public final class ClusterVerticle extends VerticleBase {
         LOG.info("node {} left the cluster", id);
       }
       seen.remove(id);
-    } else {
-      if (nodes.put(id, info) == null && membership.memberIds().contains(id)) {
+    } else if (membership.memberIds().contains(id)) {
+      // Only members count: a node cut off from Hazelcast may still reach us over the event bus.
+      if (nodes.put(id, info) == null) {
         LOG.info("node {} ({}) joined the cluster", info.getString("name"), id);
       }
       seen.put(id, System.currentTimeMillis());
