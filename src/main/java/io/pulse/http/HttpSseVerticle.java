@@ -3,6 +3,7 @@ package io.pulse.http;
 import io.pulse.Addresses;
 import io.pulse.chat.Presence;
 import io.pulse.auth.Auth;
+import io.pulse.cluster.ConnectionReport;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.hub.EventBusHubBus;
@@ -11,7 +12,6 @@ import io.pulse.metrics.PulseMetrics;
 import io.pulse.node.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -41,7 +41,7 @@ public final class HttpSseVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private SseHandler sse;
   private HttpServer server;
-  private boolean reportScheduled;
+  private ConnectionReport report;
 
   public HttpSseVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, PulseMetrics metrics,
       PrometheusMeterRegistry registry) {
@@ -90,9 +90,9 @@ public final class HttpSseVerticle extends VerticleBase {
           server = s;
           node.httpPort(s.actualPort());
           sse = new SseHandler(cfg, auth, hub, history, metrics, node, new Origins(cfg.allowedOrigins(), node::httpPort),
-              this::scheduleReport);
+              () -> report.changed());
           vertx.setPeriodic(cfg.sseKeepAliveSeconds() * 1000L, t -> sse.pingAll());
-          vertx.setPeriodic(1000, t -> report());
+          report = new ConnectionReport(vertx, PulseMetrics.SSE, sse::count, sse::subscriptionCount);
         });
   }
 
@@ -111,23 +111,5 @@ public final class HttpSseVerticle extends VerticleBase {
   /** The port actually bound (for {@code http.port} 0). */
   public int actualPort() {
     return server == null ? -1 : server.actualPort();
-  }
-
-  /** Coalesces count changes into one report within 100 ms, so that the cluster view stays fresh. */
-  private void scheduleReport() {
-    if (!reportScheduled) {
-      reportScheduled = true;
-      vertx.setTimer(100, t -> {
-        reportScheduled = false;
-        report();
-      });
-    }
-  }
-
-  private void report() {
-    vertx.eventBus().send(Addresses.NODE_CONNECTIONS, new JsonObject()
-        .put("transport", PulseMetrics.SSE)
-        .put("connections", sse.count())
-        .put("subscriptions", sse.subscriptionCount()), new DeliveryOptions().setLocalOnly(true));
   }
 }

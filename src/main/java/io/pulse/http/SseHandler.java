@@ -58,17 +58,7 @@ final class SseHandler implements Handler<RoutingContext> {
     this.node = node;
     this.origins = origins;
     this.onChange = onChange;
-    this.listener = new Session.Listener() {
-      @Override
-      public void delivered(Delivery d) {
-        metrics.delivered(PulseMetrics.SSE, d.ts());
-      }
-
-      @Override
-      public void dropped(Delivery d, String reason) {
-        metrics.dropped(PulseMetrics.SSE, reason);
-      }
-    };
+    this.listener = metrics.sessionListener(PulseMetrics.SSE);
   }
 
   @Override

@@ -21,7 +21,7 @@ public abstract class Session {
 
   /** What a transport must provide. */
   public interface Listener {
-    /** A message was written: {@code latencyMs} from publish to write. */
+    /** A message was written to the client. */
     void delivered(Delivery d);
 
     /** A message was dropped for {@code reason} ("slow_consumer"). */

@@ -90,6 +90,21 @@ public final class PulseMetrics {
     latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
   }
 
+  /** Counts what a transport's sessions deliver and drop. */
+  public io.pulse.hub.Session.Listener sessionListener(String transport) {
+    return new io.pulse.hub.Session.Listener() {
+      @Override
+      public void delivered(io.pulse.hub.Delivery d) {
+        PulseMetrics.this.delivered(transport, d.ts());
+      }
+
+      @Override
+      public void dropped(io.pulse.hub.Delivery d, String reason) {
+        PulseMetrics.this.dropped(transport, reason);
+      }
+    };
+  }
+
   public void dropped(String transport, String reason) {
     Counter.builder("pulse.messages.dropped").description("Messages not delivered to a client, by reason")
         .tags("transport", transport, "reason", reason).register(registry).increment();

@@ -6,11 +6,11 @@ import io.pulse.auth.Identity;
 import io.pulse.auth.Tokens;
 import io.pulse.chat.Presence;
 import io.pulse.chat.Roster;
+import io.pulse.cluster.ConnectionReport;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.http.Origins;
-import io.pulse.hub.Delivery;
 import io.pulse.hub.EventBusHubBus;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
@@ -67,7 +67,7 @@ public final class WsVerticle extends VerticleBase {
   private NodeState node;
   private Session.Listener listener;
   private Runnable stopListening = () -> { };
-  private boolean reportScheduled;
+  private ConnectionReport report;
 
   public WsVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, Membership membership,
       PulseMetrics metrics, String nodeId) {
@@ -84,20 +84,11 @@ public final class WsVerticle extends VerticleBase {
   public Future<?> start() {
     node = NodeState.of(vertx);
     hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.WS, "reordered"));
-    listener = new Session.Listener() {
-      @Override
-      public void delivered(Delivery d) {
-        metrics.delivered(PulseMetrics.WS, d.ts());
-      }
-
-      @Override
-      public void dropped(Delivery d, String reason) {
-        metrics.dropped(PulseMetrics.WS, reason);
-      }
-    };
+    listener = metrics.sessionListener(PulseMetrics.WS);
     vertx.setPeriodic(cfg.wsPingSeconds() * 1000L, t -> pingAll());
     vertx.setPeriodic(1000, t -> closeIdle());
-    vertx.setPeriodic(1000, t -> report());
+    report = new ConnectionReport(vertx, PulseMetrics.WS, clients::size,
+        () -> clients.stream().mapToInt(c -> c.subscriptions.size()).sum());
     stopListening = membership.onChange(() -> context.runOnContext(v -> purgeDeparted()));
     return vertx.createHttpServer(serverOptions(cfg).setIdleTimeout(cfg.wsIdleTimeoutSeconds()))
         .requestHandler(this::onRequest)
@@ -231,7 +222,7 @@ public final class WsVerticle extends VerticleBase {
     ws.exceptionHandler(err -> LOG.debug("websocket error: {}", err.toString()));
     clients.add(client);
     metrics.connections(PulseMetrics.WS).incrementAndGet();
-    scheduleReport();
+    report.changed();
   }
 
   private static String closeReason(ServerWebSocket ws) {
@@ -251,7 +242,7 @@ public final class WsVerticle extends VerticleBase {
     node.release();
     metrics.connections(PulseMetrics.WS).decrementAndGet();
     metrics.disconnected(PulseMetrics.WS, reason);
-    scheduleReport();
+    report.changed();
     return left;
   }
 
@@ -310,22 +301,5 @@ public final class WsVerticle extends VerticleBase {
         c.conn.close(CloseCodes.NORMAL, "idle timeout", "idle");
       }
     }
-  }
-
-  private void scheduleReport() {
-    if (!reportScheduled) {
-      reportScheduled = true;
-      vertx.setTimer(100, t -> {
-        reportScheduled = false;
-        report();
-      });
-    }
-  }
-
-  private void report() {
-    vertx.eventBus().send(Addresses.NODE_CONNECTIONS, new JsonObject()
-        .put("transport", PulseMetrics.WS)
-        .put("connections", clients.size())
-        .put("subscriptions", clients.stream().mapToInt(c -> c.subscriptions.size()).sum()), LOCAL);
   }
 }
