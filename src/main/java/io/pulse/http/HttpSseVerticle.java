@@ -6,6 +6,7 @@ import io.pulse.auth.Auth;
 import io.pulse.cluster.ConnectionReport;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
+import io.pulse.history.HistoryGaps;
 import io.pulse.hub.EventBusHubBus;
 import io.pulse.hub.Hub;
 import io.pulse.metrics.PulseMetrics;
@@ -56,7 +57,8 @@ public final class HttpSseVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     NodeState node = NodeState.of(vertx);
-    Hub hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.SSE, "reordered"));
+    Hub hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.SSE, "reordered"),
+        new HistoryGaps(vertx, history, cfg.historySize()));
     ApiHandlers api = new ApiHandlers(vertx, cfg, auth, hub, history, presence, metrics);
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));

@@ -7,8 +7,10 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 
 /**
@@ -20,8 +22,11 @@ import java.util.function.Consumer;
  * Registrations are removed with the last session that needs them.
  *
  * <p>Per channel it remembers the highest sequence dispatched: a message heard twice (on its
- * channel address and on a pattern address) is dispatched once, and one that arrives after a
- * newer one (two publishers racing on different nodes) is dropped, so delivery stays ordered.
+ * channel address and on a pattern address) is dispatched once. A message that arrives ahead of
+ * a missing one (two publishers on different nodes racing on a channel, or a message lost on the
+ * way) is held for {@link #REORDER_WAIT_MS}; if the missing ones have not arrived by then, they
+ * are read from the history, so delivery stays ordered and gap-free. One that arrives after a
+ * newer one was dispatched anyway is dropped and counted.
  *
  * <p>Not thread-safe: a hub lives on one verticle's event loop.
  */
@@ -40,6 +45,37 @@ public final class Hub {
     void cancel();
   }
 
+  /** How long a message waits for an earlier, missing one before the history is asked. */
+  public static final long REORDER_WAIT_MS = 100;
+
+  /** What the hub needs to fill a gap: a timer on its thread, and the history. */
+  public interface Gaps {
+    /** Runs {@code task} on the hub's thread after {@code ms}. */
+    void later(long ms, Runnable task);
+
+    /** The messages of {@code channel} with {@code after < seq < before}, oldest first; may be incomplete. */
+    Future<List<Delivery>> missing(String channel, long after, long before);
+  }
+
+  /** No gap filling: a gap is waited for, then skipped. */
+  public static final Gaps NO_HISTORY = new Gaps() {
+    @Override
+    public void later(long ms, Runnable task) {
+      task.run();
+    }
+
+    @Override
+    public Future<List<Delivery>> missing(String channel, long after, long before) {
+      return Future.succeededFuture(List.of());
+    }
+  };
+
+  /** Messages held behind a gap in one channel. */
+  private static final class Gap {
+    final TreeMap<Long, Delivery> held = new TreeMap<>();
+    boolean waiting;
+  }
+
   /** Hub events worth counting. */
   public interface Listener {
     void reordered(Delivery d);
@@ -56,10 +92,13 @@ public final class Hub {
   private final Map<String, Entry> exact = new HashMap<>();
   private final Map<String, Entry> patterns = new HashMap<>(); // key: prefix ("a.b" for "a.b.*")
   private final Map<String, Long> lastSeq = new HashMap<>();
+  private final Map<String, Gap> gaps = new HashMap<>();
+  private final Gaps history;
 
-  public Hub(Bus bus, Listener listener) {
+  public Hub(Bus bus, Listener listener, Gaps history) {
     this.bus = bus;
     this.listener = listener;
+    this.history = history;
   }
 
   /**
@@ -103,13 +142,66 @@ public final class Hub {
 
   /** Hands a message to every local session whose subscriptions match its channel. */
   public void dispatch(Delivery d) {
-    Long last = lastSeq.get(d.channel());
+    String channel = d.channel();
+    Long last = lastSeq.get(channel);
     if (last != null && d.seq() <= last) {
       if (d.seq() < last) {
         listener.reordered(d);
       }
       return;
     }
+    if (last == null || d.seq() == last + 1) {
+      deliver(d);
+      releaseContiguous(channel);
+      return;
+    }
+    Gap gap = gaps.computeIfAbsent(channel, c -> new Gap());
+    gap.held.put(d.seq(), d);
+    if (!gap.waiting) {
+      gap.waiting = true;
+      history.later(REORDER_WAIT_MS, () -> fill(channel, gap));
+    }
+  }
+
+  /** The wait is over: read what is still missing from the history, then release everything held. */
+  private void fill(String channel, Gap gap) {
+    if (gaps.get(channel) != gap || gap.held.isEmpty()) {
+      return;
+    }
+    long after = lastSeq.getOrDefault(channel, gap.held.firstKey() - 1);
+    history.missing(channel, after, gap.held.firstKey()).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ar.result().forEach(m -> gap.held.putIfAbsent(m.seq(), m));
+      }
+      gaps.remove(channel, gap);
+      for (Delivery m : gap.held.values()) {
+        Long now = lastSeq.get(channel);
+        if (now == null || m.seq() > now) {
+          deliver(m);
+        }
+      }
+    });
+  }
+
+  /** Releases held messages that the last delivery made contiguous. */
+  private void releaseContiguous(String channel) {
+    Gap gap = gaps.get(channel);
+    if (gap == null) {
+      return;
+    }
+    long last = lastSeq.get(channel);
+    gap.held.headMap(last, true).clear();
+    while (!gap.held.isEmpty() && gap.held.firstKey() == last + 1) {
+      Delivery next = gap.held.pollFirstEntry().getValue();
+      deliver(next);
+      last = next.seq();
+    }
+    if (gap.held.isEmpty()) {
+      gaps.remove(channel); // the pending fill finds nothing to do
+    }
+  }
+
+  private void deliver(Delivery d) {
     lastSeq.put(d.channel(), d.seq());
     Entry e = exact.get(d.channel());
     if (e != null) {
@@ -147,6 +239,7 @@ public final class Hub {
       boolean affected = prefix ? ch.startsWith(channelOrPrefixDot) : ch.equals(channelOrPrefixDot);
       if (affected && !covered(ch)) {
         it.remove();
+        gaps.remove(ch);
       }
     }
   }

@@ -10,6 +10,7 @@ import io.pulse.cluster.ConnectionReport;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
+import io.pulse.history.HistoryGaps;
 import io.pulse.http.Origins;
 import io.pulse.hub.EventBusHubBus;
 import io.pulse.hub.Hub;
@@ -83,7 +84,8 @@ public final class WsVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     node = NodeState.of(vertx);
-    hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.WS, "reordered"));
+    hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.WS, "reordered"),
+        new HistoryGaps(vertx, history, cfg.historySize()));
     listener = metrics.sessionListener(PulseMetrics.WS);
     vertx.setPeriodic(cfg.wsPingSeconds() * 1000L, t -> pingAll());
     vertx.setPeriodic(1000, t -> closeIdle());

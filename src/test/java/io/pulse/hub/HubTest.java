@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import io.pulse.hub.Hub;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
@@ -108,9 +109,33 @@ class HubTest {
     }
   }
 
+  /** A history and a clock the test drives: timers run when the test says so. */
+  static final class FakeGaps implements Hub.Gaps {
+    final List<Runnable> timers = new ArrayList<>();
+    final Map<Long, Delivery> stored = new HashMap<>();
+
+    @Override
+    public void later(long ms, Runnable task) {
+      timers.add(task);
+    }
+
+    @Override
+    public Future<List<Delivery>> missing(String channel, long after, long before) {
+      return Future.succeededFuture(stored.values().stream().filter(d -> d.seq() > after && d.seq() < before)
+          .sorted(java.util.Comparator.comparingLong(Delivery::seq)).toList());
+    }
+
+    void fire() {
+      List<Runnable> due = new ArrayList<>(timers);
+      timers.clear();
+      due.forEach(Runnable::run);
+    }
+  }
+
   final FakeBus bus = new FakeBus();
+  final FakeGaps gaps = new FakeGaps();
   final List<Delivery> reordered = new ArrayList<>();
-  final Hub hub = new Hub(bus, reordered::add);
+  final Hub hub = new Hub(bus, reordered::add, gaps);
 
   @Test
   @DisplayName("one registration per channel, however many local sessions")
@@ -163,6 +188,49 @@ class HubTest {
     bus.publish("c", 6);
     assertEquals(List.of(5L, 6L), r.seqs());
     assertEquals(1, reordered.size());
+  }
+
+  @Test
+  @DisplayName("a message that overtakes an earlier one waits for it, and both go out in order")
+  void overtakenMessagesAreReordered() {
+    Recorder r = new Recorder();
+    hub.subscribe(r, "c");
+    bus.publish("c", 1);
+    bus.publish("c", 3); // 2 is still on its way from another node
+    bus.publish("c", 4);
+    assertEquals(List.of(1L), r.seqs(), "held behind the gap");
+    bus.publish("c", 2);
+    assertEquals(List.of(1L, 2L, 3L, 4L), r.seqs());
+    gaps.fire(); // the wait ends with nothing left to do
+    assertEquals(List.of(1L, 2L, 3L, 4L), r.seqs());
+    assertTrue(reordered.isEmpty());
+  }
+
+  @Test
+  @DisplayName("a message that never arrives live is read from the history when the wait ends")
+  void gapsAreFilledFromHistory() {
+    Recorder r = new Recorder();
+    hub.subscribe(r, "c");
+    bus.publish("c", 1);
+    gaps.stored.put(2L, new Delivery("c", 2, 0, "{\"seq\":2}"));
+    bus.publish("c", 3);
+    assertEquals(List.of(1L), r.seqs());
+    gaps.fire();
+    assertEquals(List.of(1L, 2L, 3L), r.seqs());
+    bus.publish("c", 2); // arriving after all: a duplicate, dropped
+    bus.publish("c", 4);
+    assertEquals(List.of(1L, 2L, 3L, 4L), r.seqs());
+  }
+
+  @Test
+  @DisplayName("a gap the history cannot fill is skipped when the wait ends")
+  void unfillableGapsAreSkipped() {
+    Recorder r = new Recorder();
+    hub.subscribe(r, "c");
+    bus.publish("c", 1);
+    bus.publish("c", 5);
+    gaps.fire();
+    assertEquals(List.of(1L, 5L), r.seqs());
   }
 
   @Test
