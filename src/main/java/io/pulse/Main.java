@@ -11,7 +11,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar pulse.jar [--conf FILE]}: starts one node; SIGTERM / Ctrl-C drains it and
+ * {@code java -jar pulse.jar [--conf FILE]}: starts one node ({@code … bench …}: the benchmark); SIGTERM / Ctrl-C drains it and
  * leaves the cluster. Exit codes: 0 normal, 1 failed to start, 2 bad configuration or arguments.
  */
 public final class Main {
@@ -20,6 +20,10 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    if (args.length > 0 && args[0].equals("bench")) {
+      io.pulse.bench.Bench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
+      return;
+    }
     System.setProperty("hazelcast.phone.home.enabled", "false");
     System.setProperty("java.net.preferIPv4Stack", "true");
     System.setProperty("hazelcast.logging.type", "slf4j");

@@ -1,0 +1,185 @@
+package io.pulse.bench;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The command line of {@code pulse bench}, parsed and checked. Every number has a default small
+ * enough for a run to finish within a minute on a 2-core machine; {@link #parse} throws
+ * {@link IllegalArgumentException} with a one-line message for anything it does not accept.
+ */
+public final class BenchArgs {
+
+  /** The scenarios, as named on the command line. */
+  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "cross-node", "idle", "churn");
+
+  public static final String USAGE = String.join("\n",
+      "usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|cross-node|idle|churn [options]",
+      "  --subscribers N     clients (fan-out) or connections held (idle)         default 1000",
+      "  --messages M        messages published in the measured phase             default 200",
+      "  --rate R            messages per second                                  default 20",
+      "  --nodes K           nodes to start (cross-node: at least 2)              default 1, cross-node 2",
+      "  --cycles C          churn: connect-subscribe-disconnect cycles           default 1000",
+      "  --channels K        churn: spread the cycles over K channels             default: one per cycle",
+      "  --concurrency P     connections opened (or churn cycles run) at a time    default 200 (churn 50)",
+      "  --warmup S          seconds of unmeasured publishing before the run      default 2",
+      "  --hold S            idle: seconds to hold the connections before reading  default 3",
+      "  --timeout S         hard limit for the whole run (at least 60)            default 300",
+      "  --target URL        use this running node (http base URL) instead of starting nodes; repeatable",
+      "  --jar PATH          the jar to start nodes from                          default: the running jar",
+      "  --node-jvm-arg ARG  extra JVM argument for the started nodes; repeatable",
+      "  --node-config k=v   extra pulse.<k>=v for the started nodes; repeatable");
+
+  public final String scenario;
+  public final int subscribers;
+  public final int messages;
+  public final int rate;
+  public final int nodes;
+  public final int cycles;
+  public final int concurrency;
+  /** Churn: channels the cycles are spread over; null = one channel per cycle. */
+  public final Integer channels;
+  public final int warmupSeconds;
+  public final int holdSeconds;
+  public final int timeoutSeconds;
+  public final List<String> targets;
+  public final Path jar;
+  public final List<String> nodeJvmArgs;
+  public final List<String> nodeConfig;
+
+  private BenchArgs(Builder b) {
+    scenario = b.scenario;
+    subscribers = b.subscribers;
+    messages = b.messages;
+    rate = b.rate;
+    cycles = b.cycles;
+    channels = b.channels;
+    warmupSeconds = b.warmup;
+    holdSeconds = b.hold;
+    timeoutSeconds = b.timeout;
+    targets = List.copyOf(b.targets);
+    jar = b.jar;
+    nodeJvmArgs = List.copyOf(b.jvmArgs);
+    nodeConfig = List.copyOf(b.config);
+    int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
+    nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
+    concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
+  }
+
+  /** True when the bench starts (and stops) its own nodes. */
+  public boolean startsNodes() {
+    return targets.isEmpty();
+  }
+
+  /** Parses {@code args} (without the leading {@code bench}); {@code --help} yields null. */
+  public static BenchArgs parse(String... args) {
+    Builder b = new Builder();
+    for (int i = 0; i < args.length; i++) {
+      String opt = args[i];
+      if (opt.equals("--help") || opt.equals("-h")) {
+        return null;
+      }
+      if (!opt.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument '" + opt + "'");
+      }
+      if (i + 1 >= args.length) {
+        throw new IllegalArgumentException(opt + " needs a value");
+      }
+      String v = args[++i];
+      switch (opt) {
+        case "--scenario" -> b.scenario = v;
+        case "--subscribers" -> b.subscribers = positive(opt, v);
+        case "--messages" -> b.messages = positive(opt, v);
+        case "--rate" -> b.rate = positive(opt, v);
+        case "--nodes" -> b.nodes = positive(opt, v);
+        case "--cycles" -> b.cycles = positive(opt, v);
+        case "--channels" -> b.channels = positive(opt, v);
+        case "--concurrency" -> b.concurrency = positive(opt, v);
+        case "--warmup" -> b.warmup = atLeastZero(opt, v);
+        case "--hold" -> b.hold = atLeastZero(opt, v);
+        case "--timeout" -> b.timeout = Math.max(60, positive(opt, v));
+        case "--target" -> b.targets.add(target(v));
+        case "--jar" -> b.jar = Path.of(v);
+        case "--node-jvm-arg" -> b.jvmArgs.add(v);
+        case "--node-config" -> b.config.add(nodeConfig(v));
+        default -> throw new IllegalArgumentException("unknown option " + opt);
+      }
+    }
+    if (b.scenario == null) {
+      throw new IllegalArgumentException("--scenario is required");
+    }
+    if (!SCENARIOS.contains(b.scenario)) {
+      throw new IllegalArgumentException("unknown scenario '" + b.scenario + "' (one of " + String.join(", ", SCENARIOS.stream().sorted().toList()) + ")");
+    }
+    if (!b.targets.isEmpty() && b.nodes != null && b.nodes != b.targets.size()) {
+      throw new IllegalArgumentException("--nodes " + b.nodes + " contradicts " + b.targets.size() + " --target URL(s)");
+    }
+    BenchArgs parsed = new BenchArgs(b);
+    if (parsed.scenario.equals("cross-node") && parsed.nodes < 2) {
+      throw new IllegalArgumentException("cross-node needs two nodes (--nodes 2, or two --target URLs)");
+    }
+    if (parsed.nodes > 8) {
+      throw new IllegalArgumentException("--nodes is at most 8 on one machine");
+    }
+    return parsed;
+  }
+
+  private static int positive(String opt, String v) {
+    int n = number(opt, v);
+    if (n < 1) {
+      throw new IllegalArgumentException(opt + " must be at least 1, not " + v);
+    }
+    return n;
+  }
+
+  private static int atLeastZero(String opt, String v) {
+    int n = number(opt, v);
+    if (n < 0) {
+      throw new IllegalArgumentException(opt + " must not be negative, not " + v);
+    }
+    return n;
+  }
+
+  private static int number(String opt, String v) {
+    try {
+      return Integer.parseInt(v.replace("_", ""));
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(opt + " needs a whole number, not '" + v + "'");
+    }
+  }
+
+  private static String target(String v) {
+    if (!v.startsWith("http://")) {
+      throw new IllegalArgumentException("--target needs an http:// base URL, not '" + v + "'");
+    }
+    return v.endsWith("/") ? v.substring(0, v.length() - 1) : v;
+  }
+
+  private static String nodeConfig(String v) {
+    int eq = v.indexOf('=');
+    if (eq < 1) {
+      throw new IllegalArgumentException("--node-config needs key=value, not '" + v + "'");
+    }
+    return v;
+  }
+
+  private static final class Builder {
+    String scenario;
+    int subscribers = 1000;
+    int messages = 200;
+    int rate = 20;
+    Integer nodes;
+    int cycles = 1000;
+    Integer channels;
+    Integer concurrency;
+    int warmup = 2;
+    int hold = 3;
+    int timeout = 300;
+    final List<String> targets = new ArrayList<>();
+    Path jar;
+    final List<String> jvmArgs = new ArrayList<>();
+    final List<String> config = new ArrayList<>();
+  }
+}

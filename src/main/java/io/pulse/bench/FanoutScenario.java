@@ -1,0 +1,225 @@
+package io.pulse.bench;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.ToLongFunction;
+
+/**
+ * {@code ws-fanout}, {@code sse-fanout} and {@code cross-node}: N subscribers on one channel, one
+ * publisher at R messages a second for M messages, latency from the publish to each receipt.
+ *
+ * <p>Subscribers are spread over the subscriber nodes: all nodes for the fan-out scenarios; every
+ * node but the first for {@code cross-node}, whose publisher posts to the first node. There, a
+ * small comparison group (N/10, 1 to 100 WS clients) subscribes on the publishing node too, so the
+ * same messages give a same-node and a cross-node latency. The two groups differ in size, so their
+ * plain percentiles include fan-out loops of different lengths; the cross-node cost is compared on
+ * each message's first delivery in each group instead ({@link Deliveries#firstDeliveryLatency}).
+ *
+ * <p>Phases: memory reading, connect and subscribe, memory reading (a full GC in each node) and a
+ * full GC here, warm-up (unmeasured messages until every subscriber got one, at least
+ * {@code --warmup} s), CPU reading, measured publishing, drain (until all expected deliveries
+ * arrived or 3 s pass without one), CPU reading.
+ */
+final class FanoutScenario implements Scenario {
+
+  enum Transport { WS, SSE }
+
+  /** Subscribers of one transport on some nodes, and what they received. */
+  private record Group(String label, Clients clients, Deliveries deliveries, Clients.Opened opened) {
+  }
+
+  /** CPU and publishing figures of the measured phase. */
+  private record Measured(Publisher.Outcome published, long expected, Long serverCpuMicros, Long clientCpuMicros) {
+  }
+
+  private static final long QUIET_MS = 3_000;
+
+  private final Transport transport;
+  private final boolean crossNode;
+
+  FanoutScenario(Transport transport, boolean crossNode) {
+    this.transport = transport;
+    this.crossNode = crossNode;
+  }
+
+  @Override
+  public Report run(BenchContext ctx) throws Exception {
+    BenchArgs a = ctx.args;
+    Node publishTo = ctx.nodes.get(0);
+    List<Node> subscriberNodes = crossNode ? ctx.nodes.subList(1, ctx.nodes.size()) : ctx.nodes;
+    String channel = "bench." + ctx.runId;
+    List<Group> groups = new ArrayList<>();
+    ServerProbe.Memory before = ctx.probe.memory(subscriberNodes);
+    try (Publisher publisher = new Publisher(ctx.vertx, publishTo, channel)) {
+      groups.add(connect(ctx, transport, subscriberNodes, a.subscribers, channel));
+      if (crossNode) {
+        int nearby = Math.max(1, Math.min(100, a.subscribers / 10));
+        groups.add(connect(ctx, Transport.WS, List.of(publishTo), nearby, channel));
+      }
+      ServerProbe.Memory after = ctx.probe.memory(subscriberNodes);
+      // The connections' objects are long-lived: promote them now, not in a young GC of this JVM
+      // during the measured phase (that pause would be counted as server latency).
+      System.gc();
+      if (a.warmupSeconds > 0) {
+        warmUp(ctx, publisher, groups);
+      }
+      Measured m = measure(ctx, publisher, groups);
+      return report(ctx, groups, before, after, m);
+    } finally {
+      groups.forEach(g -> g.clients().close());
+    }
+  }
+
+  private Group connect(BenchContext ctx, Transport kind, List<Node> on, int count, String channel) throws Exception {
+    Deliveries deliveries = new Deliveries(count, ctx.args.messages);
+    Clients clients = kind == Transport.WS ? new WsClients(ctx.vertx, count, deliveries)
+        : new SseClients(ctx.vertx, count, deliveries);
+    String label = names(on);
+    try {
+      ctx.log("connecting %d %s subscribers to %s", count, kind, label);
+      Clients.Opened opened = clients.open(on, count, channel, ctx.args.concurrency, ctx.deadline(180_000));
+      ctx.log("%d connected and subscribed in %d ms (%d failed%s)", opened.opened(), opened.millis(), opened.failed(),
+          opened.firstError() == null ? "" : ": " + opened.firstError());
+      if (opened.opened() == 0) {
+        throw new IOException("no subscriber could connect to " + label + ": " + opened.firstError());
+      }
+      return new Group(label, clients, deliveries, opened);
+    } catch (Exception e) {
+      clients.close();
+      throw e;
+    }
+  }
+
+  /** Unmeasured messages at the run's rate until every subscriber has one and the warm-up time is over. */
+  private static void warmUp(BenchContext ctx, Publisher publisher, List<Group> groups) throws InterruptedException {
+    BenchArgs a = ctx.args;
+    long connected = sum(groups, g -> g.opened().opened());
+    long minEnd = System.currentTimeMillis() + a.warmupSeconds * 1000L;
+    long hardEnd = ctx.deadline(a.warmupSeconds * 1000L + 20_000);
+    ctx.log("warming up (%d s at %d/s)", a.warmupSeconds, a.rate);
+    Publisher.Outcome w = publisher.run(Integer.MAX_VALUE / 2, a.rate, true, () -> {
+      long now = System.currentTimeMillis();
+      return now >= hardEnd || now >= minEnd && sum(groups, g -> g.deliveries().warmConnections()) >= connected;
+    });
+    BenchContext.sleep(500);
+    ctx.log("warm-up: %d messages, %d of %d subscribers reached%s", w.sent(),
+        sum(groups, g -> g.deliveries().warmConnections()), connected,
+        w.firstError() == null ? "" : "; publish failure: " + w.firstError());
+  }
+
+  private static Measured measure(BenchContext ctx, Publisher publisher, List<Group> groups) throws InterruptedException {
+    BenchArgs a = ctx.args;
+    Long serverBefore = ctx.probe.cpuMicros(ctx.nodes);
+    Long clientBefore = ctx.selfCpuMicros();
+    ctx.log("publishing %d messages at %d/s to %s", a.messages, a.rate, ctx.nodes.get(0).name);
+    long stopAt = ctx.deadline(Long.MAX_VALUE / 4) - 10_000; // leave the drain and the report some time
+    Publisher.Outcome published = publisher.run(a.messages, a.rate, false, () -> System.currentTimeMillis() >= stopAt);
+    if (published.sent() < a.messages) {
+      ctx.log("stopped publishing after %d of %d messages: --timeout %d s is near", published.sent(), a.messages,
+          a.timeoutSeconds);
+    }
+    long expected = sum(groups, g -> g.opened().opened()) * published.sent();
+    drain(ctx, expected, groups);
+    Long serverAfter = ctx.probe.cpuMicros(ctx.nodes);
+    Long clientAfter = ctx.selfCpuMicros();
+    return new Measured(published, expected, difference(serverBefore, serverAfter), difference(clientBefore, clientAfter));
+  }
+
+  /** Waits until every expected delivery arrived, or none arrived for {@link #QUIET_MS}. */
+  private static void drain(BenchContext ctx, long expected, List<Group> groups) throws InterruptedException {
+    long end = ctx.deadline(60_000);
+    long last = -1;
+    long lastChange = System.currentTimeMillis();
+    while (System.currentTimeMillis() < end) {
+      long got = sum(groups, g -> g.deliveries().received());
+      if (got >= expected) {
+        return;
+      }
+      if (got != last) {
+        last = got;
+        lastChange = System.currentTimeMillis();
+      } else if (System.currentTimeMillis() - lastChange > QUIET_MS) {
+        ctx.log("drain: %d of %d deliveries, nothing more for %d ms", got, expected, QUIET_MS);
+        return;
+      }
+      BenchContext.sleep(20);
+    }
+  }
+
+  private Report report(BenchContext ctx, List<Group> groups, ServerProbe.Memory before, ServerProbe.Memory after, Measured m) {
+    Group main = groups.get(0);
+    int subscribers = main.opened().opened();
+    long received = sum(groups, g -> g.deliveries().received());
+    long lastReceipt = groups.stream().mapToLong(g -> g.deliveries().lastReceiptMicros()).max().orElse(0);
+    double seconds = (lastReceipt - m.published().firstSentMicros()) / 1e6;
+    Stats latency = main.deliveries().latency();
+    Report r = new Report()
+        .put("scenario", ctx.args.scenario)
+        .put("nodes", ctx.nodes.size())
+        .put("subscribers", subscribers)
+        .put("messages", m.published().sent())
+        .put("rate", ctx.args.rate)
+        .put("expected", m.expected())
+        .put("received", received)
+        .put("deliveries_per_s", received > 0 && seconds > 0 ? received / seconds : null)
+        .put("loss", Report.ratio(m.expected() - received, m.expected()));
+    putLatency(r, "latency", latency);
+    r.put("connect_rate", main.opened().perSecond())
+        .put("rss_per_connection_kb", perConnection(before.rssKb(), after.rssKb(), subscribers))
+        .put("heap_per_connection_kb", perConnection(before.heapUsedKb(), after.heapUsedKb(), subscribers))
+        .put("server_cpu_us_per_delivery", Report.ratio(m.serverCpuMicros(), received))
+        .put("client_cpu_us_per_delivery", Report.ratio(m.clientCpuMicros(), received))
+        .put("transport", transport.name().toLowerCase())
+        .put("publish_failures", m.published().failed())
+        .put("connect_failures", sum(groups, g -> g.opened().failed()))
+        .put("dropped_connections", sum(groups, g -> g.clients().dropped()))
+        .put("duplicates", sum(groups, g -> g.deliveries().duplicates()));
+    Stats first = main.deliveries().firstDeliveryLatency();
+    r.put("first_delivery_p50_ms", first.percentileMs(50));
+    if (crossNode) {
+      Group near = groups.get(1);
+      Stats nearFirst = near.deliveries().firstDeliveryLatency();
+      r.put("local_subscribers", near.opened().opened());
+      putLatency(r, "local_latency", near.deliveries().latency());
+      r.put("local_first_delivery_p50_ms", nearFirst.percentileMs(50))
+          .put("cross_node_added_p50_ms", first.count() == 0 || nearFirst.count() == 0 ? null
+              : first.percentileMs(50) - nearFirst.percentileMs(50));
+      r.note("groups", "latency_*: subscribers on " + main.label() + "; local_*: on " + near.label()
+          + " (the publisher's node)");
+      r.note("cross_node_added", "p50 of each message's first delivery on " + main.label() + " minus the same on "
+          + near.label() + ": the hop, without the fan-out loop");
+    }
+    r.note("publish", "HTTP POST /api/publish to " + ctx.nodes.get(0).name + ", open loop"
+        + (m.published().firstError() == null ? "" : "; first failure: " + m.published().firstError()));
+    groups.stream().filter(g -> !g.clients().dropReasons().isEmpty())
+        .forEach(g -> r.note("dropped on " + g.label(), g.clients().dropReasons()));
+    r.note("memory", before.heapUsedKb() == null ? "n/a (nodes not started by the bench)"
+        : main.label() + " after GC: RSS " + before.rssKb() + " -> " + after.rssKb() + " kB, heap "
+        + before.heapUsedKb() + " -> " + after.heapUsedKb() + " kB");
+    return r;
+  }
+
+  static void putLatency(Report r, String prefix, Stats s) {
+    r.put(prefix + "_p50_ms", s.percentileMs(50))
+        .put(prefix + "_p99_ms", s.percentileMs(99))
+        .put(prefix + "_p999_ms", s.percentileMs(99.9))
+        .put(prefix + "_max_ms", s.maxMs());
+  }
+
+  static Double perConnection(Long beforeKb, Long afterKb, int connections) {
+    return beforeKb == null || afterKb == null ? null : Report.ratio(afterKb - beforeKb, connections);
+  }
+
+  private static Long difference(Long before, Long after) {
+    return before == null || after == null ? null : after - before;
+  }
+
+  private static long sum(List<Group> groups, ToLongFunction<Group> f) {
+    return groups.stream().mapToLong(f).sum();
+  }
+
+  private static String names(List<Node> nodes) {
+    return String.join(", ", nodes.stream().map(n -> n.name).toList());
+  }
+}

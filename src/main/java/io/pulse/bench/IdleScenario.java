@@ -1,0 +1,57 @@
+package io.pulse.bench;
+
+import java.io.IOException;
+
+/**
+ * {@code idle}: opens N WebSocket connections, each subscribed to one quiet channel, holds them
+ * for {@code --hold} s, and reports the server memory they take (RSS and heap after a full GC,
+ * read before and after), then closes them and reads the heap once more.
+ */
+final class IdleScenario implements Scenario {
+
+  @Override
+  public Report run(BenchContext ctx) throws Exception {
+    BenchArgs a = ctx.args;
+    ServerProbe.Memory before = ctx.probe.memory(ctx.nodes);
+    ServerProbe.Memory after;
+    Clients.Opened opened;
+    Integer serverSaw;
+    try (WsClients clients = new WsClients(ctx.vertx, a.subscribers, null)) {
+      ctx.log("opening %d idle WebSocket connections", a.subscribers);
+      opened = clients.open(ctx.nodes, a.subscribers, "bench." + ctx.runId + ".idle", a.concurrency, ctx.deadline(180_000));
+      ctx.log("%d connected and subscribed in %d ms (%d failed%s)", opened.opened(), opened.millis(), opened.failed(),
+          opened.firstError() == null ? "" : ": " + opened.firstError());
+      if (opened.opened() == 0) {
+        throw new IOException("no connection could be opened: " + opened.firstError());
+      }
+      BenchContext.sleep(a.holdSeconds * 1000L);
+      serverSaw = ctx.serverConnections();
+      after = ctx.probe.memory(ctx.nodes);
+      ctx.log("closing");
+    }
+    BenchContext.sleep(2_000);
+    ServerProbe.Memory closed = ctx.probe.memory(ctx.nodes);
+
+    Report r = new Report()
+        .put("scenario", a.scenario)
+        .put("nodes", ctx.nodes.size())
+        .put("subscribers", opened.opened())
+        .put("messages", 0)
+        .put("deliveries_per_s", null)
+        .put("loss", null);
+    FanoutScenario.putLatency(r, "latency", Stats.of(new long[0]));
+    return r.put("connect_rate", opened.perSecond())
+        .put("rss_per_connection_kb", FanoutScenario.perConnection(before.rssKb(), after.rssKb(), opened.opened()))
+        .put("heap_per_connection_kb", FanoutScenario.perConnection(before.heapUsedKb(), after.heapUsedKb(), opened.opened()))
+        .put("server_cpu_us_per_delivery", null)
+        .put("connect_failures", opened.failed())
+        .put("server_connections", serverSaw)
+        .put("rss_before_kb", before.rssKb())
+        .put("rss_after_kb", after.rssKb())
+        .put("heap_before_kb", before.heapUsedKb())
+        .put("heap_after_kb", after.heapUsedKb())
+        .put("heap_after_close_kb", closed.heapUsedKb())
+        .put("rss_after_close_kb", closed.rssKb())
+        .note("method", "after GC (jcmd GC.run): heap used from GC.heap_info, VmRSS from /proc; held " + a.holdSeconds + " s");
+  }
+}

@@ -1,0 +1,98 @@
+package io.pulse.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Publishes bench messages with {@code POST /api/publish} at a fixed rate, open loop: message i
+ * is sent at start + i/rate whether or not earlier answers have come back, so a slow server
+ * shows up as latency rather than as a slower publisher. Each message's data is
+ * {@code {"seq":i,"bt":<epoch µs when the POST was issued>}}.
+ */
+final class Publisher implements AutoCloseable {
+
+  /** What one paced run did. */
+  record Outcome(int sent, int accepted, int failed, String firstError, long firstSentMicros, long lastSentMicros) {
+  }
+
+  private final HttpClientAgent client;
+  private final Node node;
+  private final String channel;
+
+  Publisher(Vertx vertx, Node node, String channel) {
+    this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(10_000),
+        new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(-1));
+    this.node = node;
+    this.channel = channel;
+  }
+
+  /**
+   * Sends up to {@code count} messages at {@code rate} a second, numbered from 0 (or all -1 when
+   * {@code warmup}); stops early when {@code stop} says so (checked before each message). Waits
+   * up to 30 s for the answers.
+   */
+  Outcome run(int count, int rate, boolean warmup, BooleanSupplier stop) throws InterruptedException {
+    long intervalNanos = 1_000_000_000L / rate;
+    AtomicInteger accepted = new AtomicInteger();
+    AtomicInteger failed = new AtomicInteger();
+    AtomicReference<String> firstError = new AtomicReference<>();
+    Semaphore answers = new Semaphore(0);
+    long start = System.nanoTime();
+    long first = 0;
+    long last = 0;
+    int sent = 0;
+    for (; sent < count && !stop.getAsBoolean(); sent++) {
+      long due = start + sent * intervalNanos;
+      for (long wait = due - System.nanoTime(); wait > 0; wait = due - System.nanoTime()) {
+        LockSupport.parkNanos(wait);
+      }
+      long now = EpochMicros.now();
+      first = sent == 0 ? now : first;
+      last = now;
+      publish(warmup ? -1 : sent, now).onComplete(ar -> {
+        if (ar.succeeded() && ar.result() == 202) {
+          accepted.incrementAndGet();
+        } else {
+          failed.incrementAndGet();
+          firstError.compareAndSet(null, ar.succeeded() ? "status " + ar.result() : String.valueOf(ar.cause()));
+        }
+        answers.release();
+      });
+    }
+    if (!answers.tryAcquire(sent, 30, TimeUnit.SECONDS)) {
+      firstError.compareAndSet(null, "answers missing after 30 s");
+    }
+    return new Outcome(sent, accepted.get(), sent - accepted.get(), firstError.get(), first, last);
+  }
+
+  private Future<Integer> publish(long seq, long micros) {
+    Buffer body = Buffer.buffer("{\"channel\":\"" + channel + "\",\"event\":\"bench\",\"data\":{\"seq\":" + seq
+        + ",\"bt\":" + micros + "}}");
+    RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(node.httpHost)
+        .setPort(node.httpPort).setURI("/api/publish").putHeader("Content-Type", "application/json");
+    return client.request(options)
+        .compose(req -> req.send(body))
+        .compose(res -> res.body().map(b -> res.statusCode()));
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // best effort
+    }
+  }
+}

@@ -1,0 +1,130 @@
+package io.pulse.bench;
+
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
+
+/**
+ * Real WebSocket subscribers (Vert.x {@link WebSocketClient}, one TCP connection each, no Origin
+ * header, like a non-browser client). Each sends {@code {"type":"subscribe","channel":…}} and
+ * counts as open once {@code {"type":"subscribed"}} comes back; every later message goes to the
+ * {@link Deliveries} as raw bytes.
+ */
+final class WsClients implements Clients {
+
+  private static final int CONNECT_TIMEOUT_MS = 20_000;
+
+  private final WebSocketClient client;
+  private final Deliveries deliveries;
+  private final Queue<WebSocket> sockets = new ConcurrentLinkedQueue<>();
+  private final AtomicInteger dropped = new AtomicInteger();
+  private final Map<String, LongAdder> reasons = new ConcurrentHashMap<>();
+  private volatile boolean closing;
+
+  /** {@code deliveries} may be null when nothing is published (idle, churn). */
+  WsClients(Vertx vertx, int maxConnections, Deliveries deliveries) {
+    this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxConnections(maxConnections + 16).setConnectTimeout(CONNECT_TIMEOUT_MS));
+    this.deliveries = deliveries;
+  }
+
+  @Override
+  public Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
+    return Opener.run(count, concurrency, deadline, i -> {
+      Deliveries d = deliveries;
+      return subscribe(nodes.get(i % nodes.size()), channel, d == null ? data -> { } : data -> {
+        byte[] bytes = data.getBytes();
+        d.onMessage(i, bytes, 0, bytes.length);
+      }).onSuccess(ws -> {
+        sockets.add(ws);
+        ws.closeHandler(v -> dropped(ws));
+      });
+    });
+  }
+
+  /** One churn cycle: connect, subscribe, wait for {@code subscribed}, close, wait for the close. */
+  Future<Void> cycle(Node node, String channel) {
+    return subscribe(node, channel, data -> { }).compose(WebSocket::close);
+  }
+
+  /**
+   * Connects and subscribes; the future completes with the socket once the server confirmed.
+   * Later messages go to {@code onMessage} as raw bytes (each Pulse message is one text frame),
+   * so no String is decoded per delivery.
+   */
+  private Future<WebSocket> subscribe(Node node, String channel, Consumer<Buffer> onMessage) {
+    WebSocketConnectOptions options = new WebSocketConnectOptions().setHost(node.wsHost).setPort(node.wsPort)
+        .setURI(node.wsPath).setAllowOriginHeader(false).setTimeout(CONNECT_TIMEOUT_MS);
+    return client.connect(options).compose(ws -> {
+      Promise<WebSocket> confirmed = Promise.promise();
+      boolean[] subscribed = {false}; // touched on this connection's event loop only
+      ws.handler(data -> {
+        if (subscribed[0]) {
+          onMessage.accept(data);
+          return;
+        }
+        String text = data.toString();
+        if (text.contains("\"type\":\"subscribed\"")) {
+          subscribed[0] = true;
+          confirmed.tryComplete(ws);
+        } else if (text.contains("\"type\":\"error\"")) {
+          confirmed.tryFail("subscribe refused: " + text);
+          ws.close();
+        }
+      });
+      ws.closeHandler(v -> confirmed.tryFail("closed before subscribed (" + ws.closeStatusCode() + ")"));
+      ws.writeTextMessage("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}")
+          .onFailure(confirmed::tryFail);
+      return confirmed.future();
+    });
+  }
+
+  private void dropped(WebSocket ws) {
+    if (!closing) {
+      dropped.incrementAndGet();
+      reasons.computeIfAbsent("close " + ws.closeStatusCode(), k -> new LongAdder()).increment();
+    }
+  }
+
+  @Override
+  public int dropped() {
+    return dropped.get();
+  }
+
+  @Override
+  public String dropReasons() {
+    Map<String, Long> sorted = new TreeMap<>();
+    reasons.forEach((k, v) -> sorted.put(k, v.sum()));
+    return sorted.isEmpty() ? "" : sorted.toString();
+  }
+
+  @Override
+  public void close() {
+    closing = true;
+    try {
+      Future.join(sockets.stream().map(WebSocket::close).toList()).await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // some did not close in time: the client close below drops them
+    }
+    try {
+      client.close().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // best effort
+    }
+  }
+}

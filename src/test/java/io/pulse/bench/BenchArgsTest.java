@@ -1,0 +1,96 @@
+package io.pulse.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BenchArgsTest {
+
+  @Test
+  void defaultsAreSmall() {
+    BenchArgs a = BenchArgs.parse("--scenario", "ws-fanout");
+    assertEquals("ws-fanout", a.scenario);
+    assertEquals(1000, a.subscribers);
+    assertEquals(200, a.messages);
+    assertEquals(20, a.rate);
+    assertEquals(1, a.nodes);
+    assertEquals(200, a.concurrency);
+    assertTrue(a.startsNodes());
+    assertNull(a.jar);
+  }
+
+  @Test
+  void everyOption() {
+    BenchArgs a = BenchArgs.parse("--scenario", "sse-fanout", "--subscribers", "5_000", "--messages", "50", "--rate", "50",
+        "--nodes", "3", "--cycles", "10", "--channels", "2", "--concurrency", "7", "--warmup", "0", "--hold", "1", "--timeout", "120",
+        "--jar", "x/pulse.jar", "--node-jvm-arg", "-Xmx1g", "--node-config", "limits.sendQueueBytes=65536");
+    assertEquals(5000, a.subscribers);
+    assertEquals(50, a.messages);
+    assertEquals(50, a.rate);
+    assertEquals(3, a.nodes);
+    assertEquals(10, a.cycles);
+    assertEquals(2, a.channels);
+    assertEquals(7, a.concurrency);
+    assertEquals(0, a.warmupSeconds);
+    assertEquals(1, a.holdSeconds);
+    assertEquals(120, a.timeoutSeconds);
+    assertEquals(Path.of("x/pulse.jar"), a.jar);
+    assertEquals(List.of("-Xmx1g"), a.nodeJvmArgs);
+    assertEquals(List.of("limits.sendQueueBytes=65536"), a.nodeConfig);
+  }
+
+  @Test
+  void scenarioDefaults() {
+    assertEquals(2, BenchArgs.parse("--scenario", "cross-node").nodes);
+    assertEquals(50, BenchArgs.parse("--scenario", "churn").concurrency);
+    assertEquals(1000, BenchArgs.parse("--scenario", "churn").cycles);
+    assertNull(BenchArgs.parse("--scenario", "churn").channels);
+  }
+
+  @Test
+  void targetsReplaceStartedNodes() {
+    BenchArgs a = BenchArgs.parse("--scenario", "cross-node", "--target", "http://127.0.0.1:8080/",
+        "--target", "http://127.0.0.1:8082");
+    assertFalse(a.startsNodes());
+    assertEquals(2, a.nodes);
+    assertEquals(List.of("http://127.0.0.1:8080", "http://127.0.0.1:8082"), a.targets);
+  }
+
+  @Test
+  void helpYieldsNull() {
+    assertNull(BenchArgs.parse("--help"));
+    assertNull(BenchArgs.parse("--scenario", "idle", "-h"));
+  }
+
+  @Test
+  void badInputIsRefusedWithAMessage() {
+    assertMessage("--scenario is required");
+    assertMessage("unknown scenario 'fanout'", "--scenario", "fanout");
+    assertMessage("--subscribers must be at least 1", "--scenario", "idle", "--subscribers", "0");
+    assertMessage("--rate needs a whole number", "--scenario", "idle", "--rate", "fast");
+    assertMessage("--messages needs a value", "--scenario", "idle", "--messages");
+    assertMessage("unknown option --speed", "--scenario", "idle", "--speed", "1");
+    assertMessage("unexpected argument 'idle'", "idle");
+    assertMessage("cross-node needs two nodes", "--scenario", "cross-node", "--nodes", "1");
+    assertMessage("--target needs an http:// base URL", "--scenario", "idle", "--target", "ws://x:1");
+    assertMessage("--nodes 2 contradicts 1 --target", "--scenario", "idle", "--nodes", "2", "--target", "http://x:1");
+    assertMessage("--node-config needs key=value", "--scenario", "idle", "--node-config", "novalue");
+    assertMessage("--nodes is at most 8", "--scenario", "idle", "--nodes", "9");
+  }
+
+  @Test
+  void timeoutHasAFloor() {
+    assertEquals(60, BenchArgs.parse("--scenario", "idle", "--timeout", "5").timeoutSeconds);
+  }
+
+  private static void assertMessage(String start, String... args) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse(args));
+    assertTrue(e.getMessage().startsWith(start), e.getMessage());
+  }
+}

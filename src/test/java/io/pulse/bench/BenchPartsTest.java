@@ -1,0 +1,70 @@
+package io.pulse.bench;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The bench's small parsers and its report format. */
+class BenchPartsTest {
+
+  @Test
+  void sseParserJoinsChunksAndSkipsEverythingButData() {
+    List<String> got = new ArrayList<>();
+    SseParser p = new SseParser((b, from, to) -> got.add(new String(b, from, to - from, StandardCharsets.UTF_8)));
+    p.feed("retry: 2000\n: connected\n\n");
+    p.feed("id: 0\ndata: {\"a\":");
+    p.feed("1}\n");
+    p.feed("\nid: 1\r\ndata: x\r\ndata:y\r\n\r\n: ping\n\n");
+    assertEquals(List.of("{\"a\":1}", "x\ny"), got);
+    p.feed("data: {\"seq\":1}\n\ndata: {\"seq\":2}\n\nda");
+    p.feed("ta: split\n");
+    p.feed("\n");
+    assertEquals(List.of("{\"a\":1}", "x\ny", "{\"seq\":1}", "{\"seq\":2}", "split"), got);
+  }
+
+  @Test
+  void heapInfoOfG1AndOfGenerationalCollectors() {
+    String g1 = """
+         garbage-first heap   total 262144K, used 23456K [0x0000000700000000, 0x0000000800000000)
+          region size 1024K, 5 young (5120K), 0 survivors (0K)
+         Metaspace       used 25633K, committed 26048K, reserved 1073741824K
+        """;
+    assertEquals(23456L, ServerProbe.parseHeapUsedKb(g1));
+    String serial = """
+         def new generation   total 9216K, used 1000K [0x1, 0x2, 0x3)
+          eden space 8192K,  12% used [0x1, 0x2, 0x3)
+         tenured generation   total 20480K, used 2000K [0x1, 0x2, 0x3)
+         Metaspace       used 25633K, committed 26048K, reserved 1073741824K
+          class space    used 3000K, committed 3200K, reserved 1048576K
+        """;
+    assertEquals(3000L, ServerProbe.parseHeapUsedKb(serial));
+    assertNull(ServerProbe.parseHeapUsedKb("nothing here"));
+  }
+
+  @Test
+  void ownProcessCanBeRead() {
+    long pid = ProcessHandle.current().pid();
+    assertTrue(ServerProbe.rssKb(pid) > 0);
+    assertTrue(new ServerProbe().cpuMicros(pid) > 0);
+  }
+
+  @Test
+  void reportEndsWithOneJsonLine() {
+    Report r = new Report().put("scenario", "ws-fanout").put("loss", 0.00012345).put("rss_per_connection_kb", null)
+        .put("p", Double.NaN).note("memory", "table only");
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    r.print(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    String[] lines = bytes.toString(StandardCharsets.UTF_8).split("\n");
+    assertEquals("{\"scenario\":\"ws-fanout\",\"loss\":1.23E-4,\"rss_per_connection_kb\":null,\"p\":null}", lines[lines.length - 1]);
+    assertTrue(lines[1].contains("scenario") && lines[1].contains("ws-fanout"));
+    assertEquals(Double.valueOf(0.5), Report.ratio(1, 2));
+    assertNull(Report.ratio(1, 0));
+  }
+}
