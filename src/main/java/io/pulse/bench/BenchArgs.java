@@ -15,22 +15,23 @@ public final class BenchArgs {
   /** The scenarios, as named on the command line. */
   public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "cross-node", "idle", "churn");
 
-  public static final String USAGE = String.join("\n",
-      "usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|cross-node|idle|churn [options]",
-      "  --subscribers N     clients (fan-out) or connections held (idle)         default 1000",
-      "  --messages M        messages published in the measured phase             default 200",
-      "  --rate R            messages per second                                  default 20",
-      "  --nodes K           nodes to start (cross-node: at least 2)              default 1, cross-node 2",
-      "  --cycles C          churn: connect-subscribe-disconnect cycles           default 1000",
-      "  --channels K        churn: spread the cycles over K channels             default: one per cycle",
-      "  --concurrency P     connections opened (or churn cycles run) at a time    default 200 (churn 50)",
-      "  --warmup S          seconds of unmeasured publishing before the run      default 2",
-      "  --hold S            idle: seconds to hold the connections before reading  default 3",
-      "  --timeout S         hard limit for the whole run (at least 60)            default 300",
-      "  --target URL        use this running node (http base URL) instead of starting nodes; repeatable",
-      "  --jar PATH          the jar to start nodes from                          default: the running jar",
-      "  --node-jvm-arg ARG  extra JVM argument for the started nodes; repeatable",
-      "  --node-config k=v   extra pulse.<k>=v for the started nodes; repeatable");
+  private static final String[][] OPTIONS = {
+      {"--subscribers N", "clients (fan-out) or connections held (idle)", "1000"},
+      {"--messages M", "messages published in the measured phase", "200"},
+      {"--rate R", "messages per second", "20"},
+      {"--nodes K", "nodes to start (cross-node: at least 2)", "1, cross-node 2"},
+      {"--cycles C", "churn: connect-subscribe-disconnect cycles", "1000"},
+      {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
+      {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
+      {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
+      {"--hold S", "idle: seconds to hold the connections before reading", "3"},
+      {"--timeout S", "hard limit for the whole run, at least 60", "300"},
+      {"--target URL", "use this running node (http base URL); repeatable", ""},
+      {"--jar PATH", "the jar to start nodes from", "the running jar"},
+      {"--node-jvm-arg ARG", "extra JVM argument for the started nodes; repeatable", ""},
+      {"--node-config k=v", "extra -Dpulse.k=v for the started nodes; repeatable", ""}};
+
+  public static final String USAGE = usage();
 
   public final String scenario;
   public final int subscribers;
@@ -124,6 +125,14 @@ public final class BenchArgs {
       throw new IllegalArgumentException("--nodes is at most 8 on one machine");
     }
     return parsed;
+  }
+
+  private static String usage() {
+    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|cross-node|idle|churn [options]");
+    for (String[] o : OPTIONS) {
+      b.append(String.format("%n  %-19s %-54s %s", o[0], o[1], o[2].isEmpty() ? "" : "default " + o[2]).stripTrailing());
+    }
+    return b.toString();
   }
 
   private static int positive(String opt, String v) {

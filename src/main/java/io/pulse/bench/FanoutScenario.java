@@ -3,6 +3,7 @@ package io.pulse.bench;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.ToLongFunction;
 
 /**
@@ -30,7 +31,8 @@ final class FanoutScenario implements Scenario {
   }
 
   /** CPU and publishing figures of the measured phase. */
-  private record Measured(Publisher.Outcome published, long expected, Long serverCpuMicros, Long clientCpuMicros) {
+  private record Measured(Publisher.Outcome published, long expected, Long serverCpuMicros, Long clientCpuMicros,
+      Map.Entry<String, Long> busiestThread, long wallMicros, Double machineBusyPercent) {
   }
 
   private static final long QUIET_MS = 3_000;
@@ -112,6 +114,9 @@ final class FanoutScenario implements Scenario {
     BenchArgs a = ctx.args;
     Long serverBefore = ctx.probe.cpuMicros(ctx.nodes);
     Long clientBefore = ctx.selfCpuMicros();
+    Map<String, Long> threadsBefore = ctx.probe.threadCpuMicros(ctx.nodes);
+    long[] machineBefore = ServerProbe.machineTicks();
+    long start = System.nanoTime();
     ctx.log("publishing %d messages at %d/s to %s", a.messages, a.rate, ctx.nodes.get(0).name);
     long stopAt = ctx.deadline(Long.MAX_VALUE / 4) - 10_000; // leave the drain and the report some time
     Publisher.Outcome published = publisher.run(a.messages, a.rate, false, () -> System.currentTimeMillis() >= stopAt);
@@ -123,7 +128,9 @@ final class FanoutScenario implements Scenario {
     drain(ctx, expected, groups);
     Long serverAfter = ctx.probe.cpuMicros(ctx.nodes);
     Long clientAfter = ctx.selfCpuMicros();
-    return new Measured(published, expected, difference(serverBefore, serverAfter), difference(clientBefore, clientAfter));
+    Map.Entry<String, Long> busiest = ServerProbe.busiestThread(threadsBefore, ctx.probe.threadCpuMicros(ctx.nodes));
+    return new Measured(published, expected, difference(serverBefore, serverAfter), difference(clientBefore, clientAfter),
+        busiest, (System.nanoTime() - start) / 1_000, ServerProbe.machineBusyPercent(machineBefore, ServerProbe.machineTicks()));
   }
 
   /** Waits until every expected delivery arrived, or none arrived for {@link #QUIET_MS}. */
@@ -170,6 +177,9 @@ final class FanoutScenario implements Scenario {
         .put("heap_per_connection_kb", perConnection(before.heapUsedKb(), after.heapUsedKb(), subscribers))
         .put("server_cpu_us_per_delivery", Report.ratio(m.serverCpuMicros(), received))
         .put("client_cpu_us_per_delivery", Report.ratio(m.clientCpuMicros(), received))
+        .put("server_busiest_thread_cpu_pct", m.busiestThread() == null ? null
+            : 100.0 * m.busiestThread().getValue() / m.wallMicros())
+        .put("machine_cpu_busy_pct", m.machineBusyPercent())
         .put("transport", transport.name().toLowerCase())
         .put("publish_failures", m.published().failed())
         .put("connect_failures", sum(groups, g -> g.opened().failed()))
@@ -189,6 +199,9 @@ final class FanoutScenario implements Scenario {
           + " (the publisher's node)");
       r.note("cross_node_added", "p50 of each message's first delivery on " + main.label() + " minus the same on "
           + near.label() + ": the hop, without the fan-out loop");
+    }
+    if (m.busiestThread() != null) {
+      r.note("busiest server thread", m.busiestThread().getKey() + " (CPU share of the measured phase)");
     }
     r.note("publish", "HTTP POST /api/publish to " + ctx.nodes.get(0).name + ", open loop"
         + (m.published().firstError() == null ? "" : "; first failure: " + m.published().firstError()));

@@ -4,14 +4,18 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Server-side readings of the node processes this bench started (never of any other process):
- * RSS from {@code /proc/<pid>/status}, CPU time from {@code /proc/<pid>/stat}, and heap in use
+ * RSS from {@code /proc/<pid>/status}, CPU time from {@code /proc/<pid>/stat} (and per thread from
+ * {@code /proc/<pid>/task/<tid>/stat}), and heap in use
  * after a full collection, with {@code jcmd <pid> GC.run} then {@code jcmd <pid> GC.heap_info}.
  * Each method returns null for a node it cannot read (a {@code --target} node has no PID here).
  */
@@ -63,6 +67,74 @@ final class ServerProbe {
     } catch (IOException | RuntimeException e) {
       return null;
     }
+  }
+
+  /**
+   * CPU time (µs) of every thread of the given nodes, keyed "node/tid/thread name", from
+   * {@code /proc/<pid>/task/<tid>/stat}; empty for nodes without a PID.
+   */
+  Map<String, Long> threadCpuMicros(List<Node> nodes) {
+    Map<String, Long> threads = new HashMap<>();
+    for (Node n : nodes) {
+      if (!n.local()) {
+        continue;
+      }
+      Path tasks = Path.of("/proc", Long.toString(n.pid()), "task");
+      try (Stream<Path> tids = Files.list(tasks)) {
+        tids.forEach(tid -> {
+          try {
+            String stat = Files.readString(tid.resolve("stat"));
+            String name = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]);
+            threads.put(n.name + "/" + tid.getFileName() + "/" + name, ticks * 1_000_000L / clockTicks);
+          } catch (IOException | RuntimeException gone) {
+            // the thread ended meanwhile
+          }
+        });
+      } catch (IOException e) {
+        // process gone: nothing to add
+      }
+    }
+    return threads;
+  }
+
+  /** The thread that used the most CPU between two {@link #threadCpuMicros} readings, or null. */
+  static Map.Entry<String, Long> busiestThread(Map<String, Long> before, Map<String, Long> after) {
+    Map.Entry<String, Long> best = null;
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      long used = e.getValue() - before.getOrDefault(e.getKey(), 0L);
+      if (best == null || used > best.getValue()) {
+        best = Map.entry(e.getKey(), used);
+      }
+    }
+    return best;
+  }
+
+  /**
+   * The whole machine's CPU counters from {@code /proc/stat}: {busy, total} in clock ticks over all
+   * cores (busy = everything but idle and iowait), or null if unreadable.
+   */
+  static long[] machineTicks() {
+    try (Stream<String> lines = Files.lines(Path.of("/proc/stat"))) {
+      String[] f = lines.findFirst().orElseThrow().trim().split("\\s+");
+      long total = 0;
+      for (int i = 1; i < Math.min(f.length, 9); i++) { // user nice system idle iowait irq softirq steal
+        total += Long.parseLong(f[i]);
+      }
+      long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+      return new long[] {total - idle, total};
+    } catch (IOException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** Percentage of all cores busy between two {@link #machineTicks} readings, or null. */
+  static Double machineBusyPercent(long[] before, long[] after) {
+    if (before == null || after == null || after[1] == before[1]) {
+      return null;
+    }
+    return 100.0 * (after[0] - before[0]) / (after[1] - before[1]);
   }
 
   /** VmRSS of a process in kB. */

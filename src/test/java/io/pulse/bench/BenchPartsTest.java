@@ -56,6 +56,19 @@ class BenchPartsTest {
   }
 
   @Test
+  void busiestThreadAndMachineLoad() {
+    var busiest = ServerProbe.busiestThread(java.util.Map.of("a/1/loop", 100L, "a/2/gc", 50L),
+        java.util.Map.of("a/1/loop", 900L, "a/2/gc", 700L, "a/3/new", 300L));
+    assertEquals("a/1/loop", busiest.getKey());
+    assertEquals(800L, busiest.getValue());
+    assertNull(ServerProbe.busiestThread(java.util.Map.of(), java.util.Map.of()));
+    long[] ticks = ServerProbe.machineTicks();
+    assertTrue(ticks[1] >= ticks[0] && ticks[0] > 0);
+    assertEquals(50.0, ServerProbe.machineBusyPercent(new long[] {10, 100}, new long[] {60, 200}));
+    assertNull(ServerProbe.machineBusyPercent(null, ticks));
+  }
+
+  @Test
   void reportEndsWithOneJsonLine() {
     Report r = new Report().put("scenario", "ws-fanout").put("loss", 0.00012345).put("rss_per_connection_kb", null)
         .put("p", Double.NaN).note("memory", "table only");
