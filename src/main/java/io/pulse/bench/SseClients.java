@@ -11,14 +11,9 @@ import io.vertx.core.http.RequestOptions;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * Real Server-Sent Events subscribers: a Vert.x HTTP client with one pooled connection per stream,
@@ -33,8 +28,7 @@ final class SseClients implements Clients {
   private final HttpClientAgent client;
   private final Deliveries deliveries;
   private final Queue<HttpClientResponse> streams = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger dropped = new AtomicInteger();
-  private final Map<String, LongAdder> reasons = new ConcurrentHashMap<>();
+  private final Drops drops = new Drops();
   private volatile boolean closing;
 
   SseClients(Vertx vertx, int maxConnections, Deliveries deliveries) {
@@ -70,21 +64,18 @@ final class SseClients implements Clients {
 
   private void dropped(String why) {
     if (!closing) {
-      dropped.incrementAndGet();
-      reasons.computeIfAbsent(why, k -> new LongAdder()).increment();
+      drops.record(why);
     }
   }
 
   @Override
   public int dropped() {
-    return dropped.get();
+    return drops.count();
   }
 
   @Override
   public String dropReasons() {
-    Map<String, Long> sorted = new TreeMap<>();
-    reasons.forEach((k, v) -> sorted.put(k, v.sum()));
-    return sorted.isEmpty() ? "" : sorted.toString();
+    return drops.summary();
   }
 
   @Override

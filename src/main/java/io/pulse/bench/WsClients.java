@@ -9,14 +9,9 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.util.List;
-import java.util.Map;
 import java.util.Queue;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Consumer;
 
 /**
@@ -32,8 +27,7 @@ final class WsClients implements Clients {
   private final WebSocketClient client;
   private final Deliveries deliveries;
   private final Queue<WebSocket> sockets = new ConcurrentLinkedQueue<>();
-  private final AtomicInteger dropped = new AtomicInteger();
-  private final Map<String, LongAdder> reasons = new ConcurrentHashMap<>();
+  private final Drops drops = new Drops();
   private volatile boolean closing;
 
   /** {@code deliveries} may be null when nothing is published (idle, churn). */
@@ -96,21 +90,18 @@ final class WsClients implements Clients {
 
   private void dropped(WebSocket ws) {
     if (!closing) {
-      dropped.incrementAndGet();
-      reasons.computeIfAbsent("close " + ws.closeStatusCode(), k -> new LongAdder()).increment();
+      drops.record("close " + ws.closeStatusCode());
     }
   }
 
   @Override
   public int dropped() {
-    return dropped.get();
+    return drops.count();
   }
 
   @Override
   public String dropReasons() {
-    Map<String, Long> sorted = new TreeMap<>();
-    reasons.forEach((k, v) -> sorted.put(k, v.sum()));
-    return sorted.isEmpty() ? "" : sorted.toString();
+    return drops.summary();
   }
 
   @Override
