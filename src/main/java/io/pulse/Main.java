@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@code java -jar pulse.jar [--conf FILE]}: starts one node ({@code … bench …}: the benchmark); SIGTERM / Ctrl-C drains it and
- * leaves the cluster. Exit codes: 0 normal, 1 failed to start, 2 bad configuration or arguments.
+ * leaves the cluster. Exit codes: 0 normal, 1 failed to start, 2 bad configuration or arguments, 3 left the
+ * cluster after this process was frozen longer than the heartbeat timeout and the cluster dropped it (restart it).
  */
 public final class Main {
 
@@ -72,7 +73,11 @@ public final class Main {
         log.warn("shutdown did not finish within shutdown.graceSeconds ({} s): {}", grace, e.toString());
       }
     }, "pulse-shutdown"));
+    node.pauseGuard(() -> System.exit(EXIT_EXPELLED)).start();
   }
+
+  /** The exit code after the cluster dropped this node while it was frozen (see {@link io.pulse.node.PauseGuard}). */
+  public static final int EXIT_EXPELLED = 3;
 
   private static void fail(int code, String message) {
     System.err.println("pulse: " + message);

@@ -42,6 +42,8 @@ public final class PulseNode {
   private final Vertx vertx;
   private final String nodeId;
   private final PulseMetrics metrics;
+  private HazelcastInstance hz;
+  private Membership membership;
   private HttpSseVerticle http;
   private WsVerticle ws;
   private String wsDeployment;
@@ -106,6 +108,8 @@ public final class PulseNode {
   }
 
   private Future<PulseNode> deploy(HazelcastInstance hz, Membership membership, PrometheusMeterRegistry registry) {
+    this.hz = hz;
+    this.membership = membership;
     NodeState state = NodeState.of(vertx);
     state.maxConnections(cfg.maxConnections());
     History history = new History(vertx, hz, cfg.historySize());
@@ -176,6 +180,16 @@ public final class PulseNode {
     Promise<Void> closed = Promise.promise();
     transports.onComplete(ar -> vertx.close().onComplete(closed));
     return closed.future();
+  }
+
+  /**
+   * A guard that runs {@code onExpelled} when this process was frozen longer than the cluster's
+   * heartbeat timeout ({@code hazelcast.max.no.heartbeat.seconds}) and the cluster dropped it.
+   */
+  public PauseGuard pauseGuard(Runnable onExpelled) {
+    String configured = hz.getConfig().getProperty("hazelcast.max.no.heartbeat.seconds");
+    long seconds = configured == null ? 60 : Long.parseLong(configured.trim());
+    return new PauseGuard(seconds * 1000, membership::memberIds, onExpelled);
   }
 
   public Vertx vertx() {
