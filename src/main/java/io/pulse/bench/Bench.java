@@ -42,7 +42,7 @@ public final class Bench {
     Thread onCtrlC = new Thread(nodes::close, "pulse-bench-stop-nodes");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     Thread watchdog = watchdog(parsed.timeoutSeconds, nodes, err);
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = Vertx.builder().withTransport(io.pulse.node.PulseNode.transport("auto")).build();
     boolean ok = false;
     try {
       long deadline = System.currentTimeMillis() + parsed.timeoutSeconds * 1000L - 15_000;

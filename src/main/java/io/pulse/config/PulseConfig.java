@@ -26,6 +26,7 @@ public final class PulseConfig {
 
   static final List<Key> KEYS = List.of(
       Key.string("node.name", ""),
+      Key.choice("node.transport", "auto", "auto", "io_uring", "epoll", "nio"),
       Key.string("cluster.name", "pulse"),
       Key.string("cluster.host", "127.0.0.1"),
       Key.list("cluster.members", "127.0.0.1"),
@@ -217,6 +218,11 @@ public final class PulseConfig {
   @SuppressWarnings("unchecked")
   private List<String> l(String key) {
     return (List<String>) values.get(key);
+  }
+
+  /** {@code node.transport}: auto, io_uring, epoll or nio. */
+  public String nodeTransport() {
+    return s("node.transport");
   }
 
   /** {@code node.name}, defaulting to {@code <hostname>-<http.port>}. */

@@ -7,6 +7,7 @@ import io.pulse.channel.Channels;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.hub.Delivery;
+import io.pulse.hub.Encoded;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.messages.Envelope;
@@ -14,6 +15,7 @@ import io.pulse.metrics.PulseMetrics;
 import io.pulse.node.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
@@ -32,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * {@code Last-Event-ID} / {@code lastEventId}, then hands the session to the hub.
  */
 final class SseHandler implements Handler<RoutingContext> {
+
+  /** The event of a single-channel stream (its id is the message's), built once per message. */
+  private final Encoded<Buffer> singleChannelEvents = new Encoded<>(SseSession::singleChannelEvent);
 
   private static final Logger LOG = LoggerFactory.getLogger(SseHandler.class);
   /** A full node answers 200 with this much longer retry, so browsers come back later. */
@@ -114,7 +119,7 @@ final class SseHandler implements Handler<RoutingContext> {
     }
     String single = specs.size() == 1 && !Channels.isPattern(specs.get(0)) ? specs.get(0) : null;
     SseSession session = new SseSession(res, List.copyOf(specs), single, cfg.sendQueueBytes(),
-        cfg.dropSlowConsumers(), listener);
+        cfg.dropSlowConsumers(), listener, singleChannelEvents);
     open(session, ctx);
     if (identity.expiresAtMs() > 0) {
       // The stream ends when its token expires; the client reconnects with a fresh one.

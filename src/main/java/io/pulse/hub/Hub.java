@@ -84,6 +84,26 @@ public final class Hub {
   private static final class Entry {
     final Set<Session> sessions = new LinkedHashSet<>();
     Registration registration;
+    private Session[] snapshot; // what a message is offered to; rebuilt after a change
+
+    /** Over a copy: a session may leave while being offered a message (a slow consumer closing). */
+    Session[] snapshot() {
+      Session[] s = snapshot;
+      if (s == null) {
+        s = snapshot = sessions.toArray(NO_SESSIONS);
+      }
+      return s;
+    }
+
+    boolean add(Session s) {
+      snapshot = null;
+      return sessions.add(s);
+    }
+
+    boolean remove(Session s) {
+      snapshot = null;
+      return sessions.remove(s);
+    }
   }
 
   private static final Session[] NO_SESSIONS = new Session[0];
@@ -92,6 +112,11 @@ public final class Hub {
   private final Map<String, Entry> exact = new HashMap<>();
   private final Map<String, Entry> patterns = new HashMap<>(); // key: prefix ("a.b" for "a.b.*")
   private final Map<String, Long> lastSeq = new HashMap<>();
+  /**
+   * One string per channel name, so that every delivery of a channel carries the same instance
+   * and the sessions' lookups by channel compare references, not characters.
+   */
+  private final Map<String, String> names = new HashMap<>();
   private final Map<String, Gap> gaps = new HashMap<>();
   private final Gaps history;
 
@@ -117,7 +142,7 @@ public final class Hub {
       map.put(key, created);
       entry = created;
     }
-    entry.sessions.add(session);
+    entry.add(session);
     return entry.registration.ready();
   }
 
@@ -127,7 +152,7 @@ public final class Hub {
     String key = pattern ? Channels.patternPrefix(spec) : spec;
     Map<String, Entry> map = pattern ? patterns : exact;
     Entry entry = map.get(key);
-    if (entry == null || !entry.sessions.remove(session) || !entry.sessions.isEmpty()) {
+    if (entry == null || !entry.remove(session) || !entry.sessions.isEmpty()) {
       return;
     }
     entry.registration.cancel();
@@ -141,7 +166,8 @@ public final class Hub {
   }
 
   /** Hands a message to every local session whose subscriptions match its channel. */
-  public void dispatch(Delivery d) {
+  public void dispatch(Delivery heard) {
+    Delivery d = named(heard);
     String channel = d.channel();
     Long last = lastSeq.get(channel);
     if (last != null && d.seq() <= last) {
@@ -170,8 +196,11 @@ public final class Hub {
     }
     long after = lastSeq.getOrDefault(channel, gap.held.firstKey() - 1);
     history.missing(channel, after, gap.held.firstKey()).onComplete(ar -> {
+      if (gaps.get(channel) != gap) {
+        return; // released meanwhile (gap closed by the missing messages) or the channel was forgotten
+      }
       if (ar.succeeded()) {
-        ar.result().forEach(m -> gap.held.putIfAbsent(m.seq(), m));
+        ar.result().forEach(m -> gap.held.putIfAbsent(m.seq(), named(m)));
       }
       gaps.remove(channel, gap);
       for (Delivery m : gap.held.values()) {
@@ -181,6 +210,12 @@ public final class Hub {
         }
       }
     });
+  }
+
+  /** {@code d} with this hub's instance of its channel name. */
+  private Delivery named(Delivery d) {
+    String name = names.putIfAbsent(d.channel(), d.channel());
+    return name == null || name == d.channel() ? d : new Delivery(name, d.seq(), d.ts(), d.envelope());
   }
 
   /** Releases held messages that the last delivery made contiguous. */
@@ -215,9 +250,8 @@ public final class Hub {
     }
   }
 
-  /** Over a copy: a session may leave while being offered a message (a slow consumer closing). */
   private static void offerAll(Entry entry, Delivery d) {
-    for (Session s : entry.sessions.toArray(NO_SESSIONS)) {
+    for (Session s : entry.snapshot()) {
       s.offer(d);
     }
   }
@@ -233,12 +267,13 @@ public final class Hub {
   /** Drops the dedupe state of channels (a channel, or all under "prefix.") no longer covered. */
   private void forgetUncovered(String channelOrPrefixDot) {
     boolean prefix = channelOrPrefixDot.endsWith(".");
-    Iterator<String> it = lastSeq.keySet().iterator();
+    Iterator<String> it = names.keySet().iterator(); // every channel dispatched here has a name
     while (it.hasNext()) {
       String ch = it.next();
       boolean affected = prefix ? ch.startsWith(channelOrPrefixDot) : ch.equals(channelOrPrefixDot);
       if (affected && !covered(ch)) {
         it.remove();
+        lastSeq.remove(ch);
         gaps.remove(ch);
       }
     }

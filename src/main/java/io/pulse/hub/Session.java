@@ -1,6 +1,5 @@
 package io.pulse.hub;
 
-import io.vertx.core.Future;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -12,8 +11,9 @@ import java.util.Map;
  * <p>It keeps, per channel, the last sequence written, so that nothing is written twice or out of
  * order (live messages racing a replay, a node hearing one message on two addresses). While a
  * subscription replays history, live messages are held and written after the replay. Its
- * outbound queue is bounded in bytes: a message that does not fit is dropped or the session is
- * closed as a slow consumer, as configured.
+ * outbound queue is bounded in bytes by the transport ({@link #transportFull()}: the socket's
+ * queue, limited to {@code limits.sendQueueBytes}); a message that does not fit is dropped or the
+ * session is closed as a slow consumer, as configured.
  *
  * <p>Not thread-safe: a session lives on its transport verticle's event loop.
  */
@@ -30,10 +30,19 @@ public abstract class Session {
 
   private final long maxQueuedBytes;
   private final boolean dropWhenSlow;
-  private final Map<String, Long> positions = new HashMap<>();
+  /** The last sequence written, per channel; mutable so that a delivery costs one lookup. */
+  private static final class Position {
+    long seq;
+
+    Position(long seq) {
+      this.seq = seq;
+    }
+  }
+
+  private final Map<String, Position> positions = new HashMap<>();
   private final ArrayDeque<Delivery> held = new ArrayDeque<>();
   private long heldBytes;
-  private long queuedBytes;
+  private long replayBytes;
   private int recovering;
   private boolean closed;
 
@@ -42,8 +51,8 @@ public abstract class Session {
     this.dropWhenSlow = dropWhenSlow;
   }
 
-  /** Writes one message to the client; the future completes when it has left the process. */
-  protected abstract Future<Void> write(Delivery d);
+  /** Writes one message to the client (queued on its socket). */
+  protected abstract void write(Delivery d);
 
   /**
    * True when the transport's own buffer (the socket's outbound queue, bounded by
@@ -82,6 +91,7 @@ public abstract class Session {
 
   /** Writes replayed messages (oldest first), then, when no replay is left, the held ones. */
   public final void endRecovery(List<Delivery> replayed) {
+    replayBytes = 0;
     for (Delivery d : replayed) {
       if (closed) {
         return;
@@ -99,7 +109,12 @@ public abstract class Session {
 
   /** Records that the client has seen {@code channel} up to {@code seq} (from a resume token). */
   public final void seed(String channel, long seq) {
-    positions.merge(channel, seq, Math::max);
+    Position p = positions.get(channel);
+    if (p == null) {
+      positions.put(channel, new Position(seq));
+    } else {
+      p.seq = Math.max(p.seq, seq);
+    }
   }
 
   /** Forgets the position of {@code channel}: what comes next for it is written whatever its id. */
@@ -107,9 +122,11 @@ public abstract class Session {
     positions.remove(channel);
   }
 
-  /** The last sequence written per channel (the resume position). */
+  /** The last sequence written per channel (the resume position), as a copy. */
   public final Map<String, Long> positions() {
-    return positions;
+    Map<String, Long> copy = new HashMap<>(positions.size() * 2);
+    positions.forEach((channel, p) -> copy.put(channel, p.seq));
+    return copy;
   }
 
   public final boolean isClosed() {
@@ -122,29 +139,26 @@ public abstract class Session {
     held.clear();
   }
 
-  /** Bytes written but not yet flushed to the socket. */
-  public final long queuedBytes() {
-    return queuedBytes;
-  }
-
   /**
-   * Writes one message unless already written. A replay is written in one burst and is bounded by
-   * the history window, so only the byte budget applies to it; live messages also stop at a full
-   * socket queue.
+   * Writes one message unless already written. Live messages stop at a full socket queue. A
+   * replay is written in one burst, bounded by the history window, so it may go over the socket's
+   * limit once; its own size is bounded by the same number of bytes.
    */
   private void send(Delivery d, boolean replay) {
-    Long pos = positions.get(d.channel());
-    if (pos != null && d.seq() <= pos) {
+    Position pos = positions.get(d.channel());
+    if (pos != null && d.seq() <= pos.seq) {
       return; // already written: replay overlap or the same message heard on two addresses
     }
-    int size = d.envelope().length();
-    if (queuedBytes + size > maxQueuedBytes || (!replay && transportFull())) {
+    if (replay ? (replayBytes += d.envelope().length()) > maxQueuedBytes : transportFull()) {
       slow(d);
       return;
     }
-    positions.put(d.channel(), d.seq());
-    queuedBytes += size;
-    write(d).onComplete(ar -> queuedBytes -= size);
+    if (pos == null) {
+      positions.put(d.channel(), new Position(d.seq()));
+    } else {
+      pos.seq = d.seq();
+    }
+    write(d);
     listener().delivered(d);
   }
 

@@ -92,10 +92,12 @@ public final class PulseMetrics {
 
   /** Counts what a transport's sessions deliver and drop. */
   public io.pulse.hub.Session.Listener sessionListener(String transport) {
+    Counter deliveredHere = delivered.get(transport); // looked up once: this runs for every delivery
     return new io.pulse.hub.Session.Listener() {
       @Override
       public void delivered(io.pulse.hub.Delivery d) {
-        PulseMetrics.this.delivered(transport, d.ts());
+        deliveredHere.increment();
+        latency.record(Math.max(0, System.currentTimeMillis() - d.ts()), TimeUnit.MILLISECONDS);
       }
 
       @Override

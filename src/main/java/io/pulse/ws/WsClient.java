@@ -344,7 +344,7 @@ final class WsClient {
       reply.put("ref", ref);
     }
     if (!session.isClosed() && !conn.closing()) {
-      session.ws.writeTextMessage(reply.encode());
+      session.writeText(reply.encode());
     }
   }
 

@@ -12,6 +12,7 @@ import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.history.HistoryGaps;
 import io.pulse.http.Origins;
+import io.pulse.hub.Encoded;
 import io.pulse.hub.EventBusHubBus;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
@@ -67,6 +68,7 @@ public final class WsVerticle extends VerticleBase {
   private Origins origins;
   private NodeState node;
   private Session.Listener listener;
+  private final Encoded<byte[]> frames = new Encoded<>(WsSession::utf8);
   private Runnable stopListening = () -> { };
   private ConnectionReport report;
 
@@ -92,7 +94,11 @@ public final class WsVerticle extends VerticleBase {
     report = new ConnectionReport(vertx, PulseMetrics.WS, clients::size,
         () -> clients.stream().mapToInt(c -> c.subscriptions.size()).sum());
     stopListening = membership.onChange(() -> context.runOnContext(v -> purgeDeparted()));
-    return vertx.createHttpServer(serverOptions(cfg).setIdleTimeout(cfg.wsIdleTimeoutSeconds()))
+    // Read-idle, not all-idle: Netty's all-idle tracking adds a promise and a listener to every
+    // write. A connection that never sends is closed at the idle timeout, before the upgrade by
+    // this, after it by closeIdle() with a proper close frame (pongs count as reads), so this one
+    // waits 2 s longer.
+    return vertx.createHttpServer(serverOptions(cfg).setReadIdleTimeout(cfg.wsIdleTimeoutSeconds() + 2))
         .requestHandler(this::onRequest)
         .listen(cfg.wsPort())
         .onSuccess(s -> {
@@ -182,7 +188,7 @@ public final class WsVerticle extends VerticleBase {
   }
 
   private void open(ServerWebSocket ws, Identity identity) {
-    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener);
+    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener, frames);
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
         text -> {
