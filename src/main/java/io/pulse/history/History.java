@@ -35,7 +35,7 @@ public final class History {
   private final Vertx vertx;
   private final HazelcastInstance hz;
   private final int batch;
-  private final ConcurrentMap<String, Future<Ringbuffer<String>>> buffers = new ConcurrentHashMap<>();
+  private final ConcurrentMap<String, Ringbuffer<String>> buffers = new ConcurrentHashMap<>();
 
   /** {@code size}: history.size; reads are batched by it (Hazelcast reads at most the capacity, and 1000). */
   public History(Vertx vertx, HazelcastInstance hz, int size) {
@@ -128,15 +128,23 @@ public final class History {
     }
   }
 
-  /** Proxy creation may talk to other members: done once per channel, off the event loop. */
+  /**
+   * Proxy creation may talk to other members: done off the event loop, the first time a channel
+   * is used. Only proxies are shared between verticles, never futures: a future belongs to the
+   * context that created it, and its callbacks run there. Every future this class returns
+   * completes on its caller's context, so a transport's sessions are only ever touched from
+   * their own event loop.
+   */
   private Future<Ringbuffer<String>> buffer(String channel) {
-    Future<Ringbuffer<String>> f = buffers.get(channel);
-    if (f != null) {
-      return f;
+    Ringbuffer<String> rb = buffers.get(channel);
+    if (rb != null) {
+      return Future.succeededFuture(rb);
     }
-    return buffers.computeIfAbsent(channel, ch -> vertx.<Ringbuffer<String>>executeBlocking(
-        () -> hz.getRingbuffer(NAME_PREFIX + ch), false)
-        .onFailure(err -> buffers.remove(ch)));
+    return vertx.<Ringbuffer<String>>executeBlocking(() -> hz.getRingbuffer(NAME_PREFIX + channel), false)
+        .map(created -> {
+          Ringbuffer<String> before = buffers.putIfAbsent(channel, created);
+          return before != null ? before : created;
+        });
   }
 
   /**

@@ -82,9 +82,12 @@ public final class HttpSseVerticle extends VerticleBase {
 
     // The idle timeout closes half-open sockets; streams stay busy with their keep-alive comments.
     // HTTP/1.1 only: browsers never use cleartext HTTP/2, and SSE over h2c would put every stream
-    // under HTTP/2 flow control, which the slow-consumer check would misread.
+    // under HTTP/2 flow control, which the slow-consumer check would misread. Strict thread mode:
+    // every response is written on its connection's event loop, so Vert.x writes straight to the
+    // socket instead of through a queue of its own (less CPU per event, 4 kB less per stream).
     return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.httpHost()).setTcpNoDelay(true)
             .setHttp2ClearTextEnabled(false)
+            .setStrictThreadMode(true)
             .setIdleTimeout(cfg.httpIdleTimeoutSeconds()))
         .requestHandler(router)
         .listen(cfg.httpPort())
