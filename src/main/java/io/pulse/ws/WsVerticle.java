@@ -12,7 +12,6 @@ import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.history.HistoryGaps;
 import io.pulse.http.Origins;
-import io.pulse.hub.Encoded;
 import io.pulse.hub.EventBusHubBus;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
@@ -68,7 +67,7 @@ public final class WsVerticle extends VerticleBase {
   private Origins origins;
   private NodeState node;
   private Session.Listener listener;
-  private final Encoded<byte[]> frames = new Encoded<>(WsSession::utf8);
+  private final SharedFrames frames = new SharedFrames(io.netty.buffer.ByteBufAllocator.DEFAULT);
   private Runnable stopListening = () -> { };
   private ConnectionReport report;
 
@@ -121,7 +120,8 @@ public final class WsVerticle extends VerticleBase {
       c.conn.close(CloseCodes.GOING_AWAY, "node shutting down", "shutdown");
     }
     return Future.join(leaving).timeout(3, TimeUnit.SECONDS).recover(err -> Future.succeededFuture())
-        .transform(ar -> server == null ? Future.succeededFuture() : server.shutdown(java.time.Duration.ofSeconds(1)));
+        .transform(ar -> server == null ? Future.succeededFuture() : server.shutdown(java.time.Duration.ofSeconds(1)))
+        .onComplete(ar -> frames.release());
   }
 
   /** The WebSocket server's options (shared with the conformance harness). */
