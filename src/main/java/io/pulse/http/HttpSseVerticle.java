@@ -110,7 +110,12 @@ public final class HttpSseVerticle extends VerticleBase {
     if (sse != null) {
       sse.endAll();
     }
-    return server == null ? Future.succeededFuture() : server.shutdown(Duration.ofMillis(500));
+    Future<Void> shut = server == null ? Future.succeededFuture() : server.shutdown(Duration.ofMillis(500));
+    return shut.onComplete(ar -> {
+      if (sse != null) {
+        sse.singleChannelEvents.release();
+      }
+    });
   }
 
   /** The port actually bound (for {@code http.port} 0). */

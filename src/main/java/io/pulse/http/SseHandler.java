@@ -1,5 +1,7 @@
 package io.pulse.http;
 
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.ChannelHandlerContext;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.auth.Tokens;
@@ -7,15 +9,14 @@ import io.pulse.channel.Channels;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.hub.Delivery;
-import io.pulse.hub.Encoded;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.messages.Envelope;
 import io.pulse.metrics.PulseMetrics;
+import io.pulse.net.SharedBuffers;
 import io.pulse.node.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
@@ -36,7 +37,7 @@ import org.slf4j.LoggerFactory;
 final class SseHandler implements Handler<RoutingContext> {
 
   /** The event of a single-channel stream (its id is the message's), built once per message. */
-  private final Encoded<Buffer> singleChannelEvents = new Encoded<>(SseSession::singleChannelEvent);
+  final SharedBuffers singleChannelEvents = new SharedBuffers(ByteBufAllocator.DEFAULT, SseSession::singleChannelEvent);
 
   private static final Logger LOG = LoggerFactory.getLogger(SseHandler.class);
   /** A full node answers 200 with this much longer retry, so browsers come back later. */
@@ -105,11 +106,18 @@ final class SseHandler implements Handler<RoutingContext> {
     });
   }
 
+  /** The Netty context of the request's HTTP/1.1 connection (Vert.x internals), or null. */
+  private static ChannelHandlerContext channel(RoutingContext ctx) {
+    return ctx.request().connection() instanceof io.vertx.core.http.impl.HttpServerConnection c
+        ? c.channelHandlerContext() : null;
+  }
+
   private void start(RoutingContext ctx, List<String> specs, Identity identity) {
     HttpServerResponse res = ctx.response().setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
-        .putHeader("X-Accel-Buffering", "no");
+        .putHeader("X-Accel-Buffering", "no")
+        .putHeader("Connection", "close"); // one stream per connection: closed when the stream ends
     if (node.draining() || !node.tryAcquire()) {
       // Not an error status: that would stop EventSource for good. Retry later instead (SPEC §3).
       metrics.refused(node.draining() ? "draining" : "max_connections");
@@ -118,16 +126,14 @@ final class SseHandler implements Handler<RoutingContext> {
       return;
     }
     String single = specs.size() == 1 && !Channels.isPattern(specs.get(0)) ? specs.get(0) : null;
-    SseSession session = new SseSession(res, List.copyOf(specs), single, cfg.sendQueueBytes(),
+    SseSession session = new SseSession(res, channel(ctx), List.copyOf(specs), single, cfg.sendQueueBytes(),
         cfg.dropSlowConsumers(), listener, singleChannelEvents);
     open(session, ctx);
     if (identity.expiresAtMs() > 0) {
       // The stream ends when its token expires; the client reconnects with a fresh one.
       long timer = ctx.vertx().setTimer(Math.max(1, identity.expiresAtMs() - System.currentTimeMillis()), t -> {
         close(session, "token_expired");
-        if (!res.ended()) {
-          res.end();
-        }
+        session.end();
       });
       session.cancelExpiry = () -> ctx.vertx().cancelTimer(timer);
     }
@@ -238,9 +244,7 @@ final class SseHandler implements Handler<RoutingContext> {
   void endAll() {
     for (SseSession s : List.copyOf(sessions)) {
       close(s, "shutdown");
-      if (!s.response.ended()) {
-        s.response.end();
-      }
+      s.end();
     }
   }
 

@@ -1,13 +1,27 @@
 package io.pulse.http;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.pulse.hub.Delivery;
-import io.pulse.hub.Encoded;
 import io.pulse.hub.Session;
+import io.pulse.net.SharedBuffers;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 
-/** One {@code /events} stream: writes {@code id:} and {@code data:} lines (SPEC §3). */
+/**
+ * One {@code /events} stream: writes {@code id:} and {@code data:} lines (SPEC §3).
+ *
+ * <p>Events are written straight to the connection's Netty pipeline, on its event loop, once
+ * Vert.x has sent the response head; Netty's HTTP encoder wraps each one in a chunk. On a
+ * single-channel stream the id is the message's, so the event is the same for every such stream:
+ * it is built once per message and shared ({@link SharedBuffers}). A multi-channel stream's id is
+ * its own resume token. The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes}.
+ */
 final class SseSession extends Session {
 
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
@@ -16,48 +30,80 @@ final class SseSession extends Session {
   final List<String> specs;
   private final String singleChannel;
   private final Listener listener;
-  private final Encoded<Buffer> singleChannelEvents;
+  private final SharedBuffers singleChannelEvents;
+  private final ChannelHandlerContext ctx; // null if Vert.x does not expose it: the public API is used
 
-  SseSession(HttpServerResponse response, List<String> specs, String singleChannel,
-      long maxQueuedBytes, boolean dropWhenSlow, Listener listener, Encoded<Buffer> singleChannelEvents) {
+  SseSession(HttpServerResponse response, ChannelHandlerContext ctx, List<String> specs, String singleChannel,
+      long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedBuffers singleChannelEvents) {
     super(maxQueuedBytes, dropWhenSlow);
     this.response = response;
+    this.ctx = ctx;
     this.specs = specs;
     this.singleChannel = singleChannel;
     this.listener = listener;
     this.singleChannelEvents = singleChannelEvents;
     response.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, maxQueuedBytes));
+    if (ctx != null && ctx.pipeline().get(IdleStateHandler.class) != null) {
+      // A stream is never idle (keep-alive comments), and the all-idle check would cost a promise
+      // and a listener per event. A dead peer still surfaces: its queue fills up (slow consumer).
+      // The response says Connection: close, so the socket never returns to idle keep-alive.
+      ctx.pipeline().remove(IdleStateHandler.class);
+    }
   }
 
   @Override
   protected boolean transportFull() {
-    return response.writeQueueFull();
+    return direct() ? !ctx.channel().isWritable() : response.writeQueueFull();
+  }
+
+  @Override
+  protected void write(Delivery d) {
+    if (response.ended()) {
+      return;
+    }
+    if (!direct()) {
+      String id = singleChannel != null ? Long.toString(d.seq()) : ResumeToken.encode(positions());
+      response.write(Buffer.buffer(event(id, d)));
+    } else if (ctx.channel().isActive()) {
+      ByteBuf event = singleChannel != null ? singleChannelEvents.bufferFor(d)
+          : Unpooled.wrappedBuffer(event(ResumeToken.encode(positions()), d));
+      ctx.writeAndFlush(event, ctx.voidPromise());
+    }
+  }
+
+  /** Straight to Netty: possible once Vert.x has written the head (and the chunked encoding with it). */
+  private boolean direct() {
+    return ctx != null && response.headWritten();
+  }
+
+  /** The event of a single-channel stream, for {@link SharedBuffers}. */
+  static ByteBuf singleChannelEvent(ByteBufAllocator alloc, Delivery d) {
+    byte[] bytes = event(Long.toString(d.seq()), d);
+    return alloc.directBuffer(bytes.length).writeBytes(bytes);
+  }
+
+  private static byte[] event(String id, Delivery d) {
+    return ("id: " + id + "\ndata: " + d.envelope() + "\n\n").getBytes(StandardCharsets.UTF_8);
   }
 
   /**
-   * Writes one event. On a single-channel stream the id is the message's and the event the same
-   * for every such stream: it is built once per message and shared (Vert.x writes a slice of a
-   * buffer and never changes it). A multi-channel stream's id is its own resume token.
+   * Ends the stream and closes its connection: the stream had the connection to itself (no idle
+   * timeout any more, see the constructor), so it must not go back to keep-alive.
    */
-  @Override
-  protected void write(Delivery d) {
-    response.write(singleChannel != null ? singleChannelEvents.of(d) : event(ResumeToken.encode(positions()), d));
-  }
-
-  static Buffer singleChannelEvent(Delivery d) {
-    return event(Long.toString(d.seq()), d);
-  }
-
-  private static Buffer event(String id, Delivery d) {
-    return Buffer.buffer(d.envelope().length() + id.length() + 16)
-        .appendString("id: ").appendString(id)
-        .appendString("\ndata: ").appendString(d.envelope())
-        .appendString("\n\n");
+  void end() {
+    if (response.ended()) {
+      return;
+    }
+    if (ctx == null) {
+      response.end();
+    } else {
+      response.end().onComplete(ar -> ctx.channel().close());
+    }
   }
 
   /** A comment line, so that proxies keep the stream and dead peers surface. */
   void ping() {
-    if (!isClosed() && !response.writeQueueFull()) {
+    if (!isClosed() && !transportFull()) {
       response.write(PING.copy());
     }
   }

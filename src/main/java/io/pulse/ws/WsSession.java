@@ -5,6 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Session;
+import io.pulse.net.SharedBuffers;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
 import java.nio.charset.StandardCharsets;
@@ -13,7 +14,7 @@ import java.nio.charset.StandardCharsets;
  * One WebSocket as the hub sees it: envelopes go out as text frames.
  *
  * <p>Frames are written straight to the connection's Netty pipeline, on its event loop: a
- * delivery writes the frame built once per message for the whole node ({@link SharedFrames}).
+ * delivery writes the frame built once per message for the whole node ({@link SharedBuffers}, {@link Frames}).
  * Vert.x's {@code writeTextMessage} would encode the text and the frame again for every
  * connection and attach a promise, a queued task and a metrics update to every write; fan-out
  * writes one frame per subscriber, so that was most of the cost of a delivery. Every text frame
@@ -26,11 +27,11 @@ final class WsSession extends Session {
 
   final ServerWebSocket ws;
   private final ChannelHandlerContext ctx; // null if Vert.x does not expose it: the public API is used
-  private final SharedFrames frames;
+  private final SharedBuffers frames;
   private final Listener listener;
   Runnable onSlow = () -> { };
 
-  WsSession(ServerWebSocket ws, long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedFrames frames) {
+  WsSession(ServerWebSocket ws, long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedBuffers frames) {
     super(maxQueuedBytes, dropWhenSlow);
     this.ws = ws;
     this.listener = listener;
@@ -44,7 +45,7 @@ final class WsSession extends Session {
     if (ctx == null) {
       ws.writeTextMessage(d.envelope());
     } else if (writable()) {
-      ctx.writeAndFlush(frames.frameFor(d), ctx.voidPromise());
+      ctx.writeAndFlush(frames.bufferFor(d), ctx.voidPromise());
     }
   }
 

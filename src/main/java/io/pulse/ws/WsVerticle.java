@@ -16,6 +16,7 @@ import io.pulse.hub.EventBusHubBus;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.metrics.PulseMetrics;
+import io.pulse.net.SharedBuffers;
 import io.pulse.node.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -67,7 +68,7 @@ public final class WsVerticle extends VerticleBase {
   private Origins origins;
   private NodeState node;
   private Session.Listener listener;
-  private final SharedFrames frames = new SharedFrames(io.netty.buffer.ByteBufAllocator.DEFAULT);
+  private final SharedBuffers frames = new SharedBuffers(io.netty.buffer.ByteBufAllocator.DEFAULT, Frames::envelope);
   private Runnable stopListening = () -> { };
   private ConnectionReport report;
 

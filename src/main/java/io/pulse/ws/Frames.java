@@ -1,0 +1,39 @@
+package io.pulse.ws;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.pulse.hub.Delivery;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Ready-made WebSocket frames. A server's frames are not masked (RFC 6455 §5.1), so the frame of
+ * a message is the same for every subscriber and can be built once per node; Netty's frame
+ * encoder lets a {@link ByteBuf} pass untouched. Only valid without per-message compression,
+ * which the WebSocket server does not offer.
+ */
+final class Frames {
+
+  private Frames() {
+  }
+
+  /** The frame of a delivery's envelope. */
+  static ByteBuf envelope(ByteBufAllocator alloc, Delivery d) {
+    return text(alloc, d.envelope().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A final, unmasked text frame carrying {@code payload}. */
+  static ByteBuf text(ByteBufAllocator alloc, byte[] payload) {
+    int n = payload.length;
+    int header = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
+    ByteBuf buf = alloc.directBuffer(header + n);
+    buf.writeByte(0x81); // FIN + text
+    if (n < 126) {
+      buf.writeByte(n);
+    } else if (n <= 0xFFFF) {
+      buf.writeByte(126).writeShort(n);
+    } else {
+      buf.writeByte(127).writeLong(n);
+    }
+    return buf.writeBytes(payload);
+  }
+}
