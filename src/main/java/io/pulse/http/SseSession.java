@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Session;
@@ -17,10 +18,11 @@ import java.util.List;
  * One {@code /events} stream: writes {@code id:} and {@code data:} lines (SPEC §3).
  *
  * <p>Events are written straight to the connection's Netty pipeline, on its event loop, once
- * Vert.x has sent the response head; Netty's HTTP encoder wraps each one in a chunk. On a
- * single-channel stream the id is the message's, so the event is the same for every such stream:
- * it is built once per message and shared ({@link SharedBuffers}). A multi-channel stream's id is
- * its own resume token. The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes}.
+ * Vert.x has sent the response head, as ready-made HTTP/1.1 chunks ({@link #chunk}), from the
+ * HTTP encoder's position so that the encoder does not wrap them again. On a single-channel
+ * stream the id is the message's, so the chunk is the same for every such stream: it is built
+ * once per message and shared ({@link SharedBuffers}). A multi-channel stream's id is its own
+ * resume token. The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes}.
  */
 final class SseSession extends Session {
 
@@ -32,12 +34,14 @@ final class SseSession extends Session {
   private final Listener listener;
   private final SharedBuffers singleChannelEvents;
   private final ChannelHandlerContext ctx; // null if Vert.x does not expose it: the public API is used
+  private final ChannelHandlerContext encoder; // writes from here skip Netty's HTTP encoder
 
   SseSession(HttpServerResponse response, ChannelHandlerContext ctx, List<String> specs, String singleChannel,
       long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedBuffers singleChannelEvents) {
     super(maxQueuedBytes, dropWhenSlow);
     this.response = response;
     this.ctx = ctx;
+    this.encoder = ctx == null ? null : ctx.pipeline().context(HttpResponseEncoder.class);
     this.specs = specs;
     this.singleChannel = singleChannel;
     this.listener = listener;
@@ -65,21 +69,32 @@ final class SseSession extends Session {
       String id = singleChannel != null ? Long.toString(d.seq()) : ResumeToken.encode(positions());
       response.write(Buffer.buffer(event(id, d)));
     } else if (ctx.channel().isActive()) {
-      ByteBuf event = singleChannel != null ? singleChannelEvents.bufferFor(d)
-          : Unpooled.wrappedBuffer(event(ResumeToken.encode(positions()), d));
-      ctx.writeAndFlush(event, ctx.voidPromise());
+      ByteBuf chunk = singleChannel != null ? singleChannelEvents.bufferFor(d)
+          : Unpooled.wrappedBuffer(chunk(event(ResumeToken.encode(positions()), d)));
+      encoder.writeAndFlush(chunk, encoder.voidPromise());
     }
   }
 
   /** Straight to Netty: possible once Vert.x has written the head (and the chunked encoding with it). */
   private boolean direct() {
-    return ctx != null && response.headWritten();
+    return encoder != null && response.headWritten();
   }
 
-  /** The event of a single-channel stream, for {@link SharedBuffers}. */
+  /** The chunk of a single-channel stream's event, for {@link SharedBuffers}. */
   static ByteBuf singleChannelEvent(ByteBufAllocator alloc, Delivery d) {
-    byte[] bytes = event(Long.toString(d.seq()), d);
+    byte[] bytes = chunk(event(Long.toString(d.seq()), d));
     return alloc.directBuffer(bytes.length).writeBytes(bytes);
+  }
+
+  /** One HTTP/1.1 chunk (RFC 9112 §7.1): its size in hex, CRLF, the data, CRLF. */
+  static byte[] chunk(byte[] data) {
+    byte[] size = (Integer.toHexString(data.length) + "\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] out = new byte[size.length + data.length + 2];
+    System.arraycopy(size, 0, out, 0, size.length);
+    System.arraycopy(data, 0, out, size.length, data.length);
+    out[out.length - 2] = '\r';
+    out[out.length - 1] = '\n';
+    return out;
   }
 
   private static byte[] event(String id, Delivery d) {
