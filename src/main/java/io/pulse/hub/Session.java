@@ -40,6 +40,10 @@ public abstract class Session {
   }
 
   private final Map<String, Position> positions = new HashMap<>();
+  // The position last used: fan-out hands a session one channel after another, mostly the same
+  // one, under the hub's single instance of its name, so a reference compare saves the lookup.
+  private String lastChannel;
+  private Position lastPosition;
   private final ArrayDeque<Delivery> held = new ArrayDeque<>();
   private long heldBytes;
   private long replayBytes;
@@ -120,6 +124,8 @@ public abstract class Session {
   /** Forgets the position of {@code channel}: what comes next for it is written whatever its id. */
   public final void forget(String channel) {
     positions.remove(channel);
+    lastChannel = null;
+    lastPosition = null;
   }
 
   /** The last sequence written per channel (the resume position), as a copy. */
@@ -145,7 +151,7 @@ public abstract class Session {
    * limit once; its own size is bounded by the same number of bytes.
    */
   private void send(Delivery d, boolean replay) {
-    Position pos = positions.get(d.channel());
+    Position pos = d.channel() == lastChannel ? lastPosition : positions.get(d.channel());
     if (pos != null && d.seq() <= pos.seq) {
       return; // already written: replay overlap or the same message heard on two addresses
     }
@@ -154,10 +160,13 @@ public abstract class Session {
       return;
     }
     if (pos == null) {
-      positions.put(d.channel(), new Position(d.seq()));
+      pos = new Position(d.seq());
+      positions.put(d.channel(), pos);
     } else {
       pos.seq = d.seq();
     }
+    lastChannel = d.channel();
+    lastPosition = pos;
     write(d);
     listener().delivered(d);
   }

@@ -3,6 +3,8 @@ package io.pulse.ws;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
+import io.netty.handler.timeout.IdleStateHandler;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.net.SharedBuffers;
@@ -27,6 +29,7 @@ final class WsSession extends Session {
 
   final ServerWebSocket ws;
   private final ChannelHandlerContext ctx; // null if Vert.x does not expose it: the public API is used
+  private final ChannelHandlerContext framed; // writes from here skip the frame encoder (ready-made frames)
   private final SharedBuffers frames;
   private final Listener listener;
   Runnable onSlow = () -> { };
@@ -37,7 +40,14 @@ final class WsSession extends Session {
     this.listener = listener;
     this.frames = frames;
     this.ctx = ws instanceof WebSocketInternal internal ? internal.channelHandlerContext() : null;
+    ChannelHandlerContext encoder = ctx == null ? null : ctx.pipeline().context(WebSocketFrameEncoder.class);
+    this.framed = encoder != null ? encoder : ctx;
     ws.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, maxQueuedBytes));
+    if (ctx != null && ctx.pipeline().get(IdleStateHandler.class) != null) {
+      // It closed sockets that never upgraded; from here WsVerticle.closeIdle() does it, with a
+      // close frame, and the handler would only sit in the way of every write.
+      ctx.pipeline().remove(IdleStateHandler.class);
+    }
   }
 
   @Override
@@ -45,7 +55,7 @@ final class WsSession extends Session {
     if (ctx == null) {
       ws.writeTextMessage(d.envelope());
     } else if (writable()) {
-      ctx.writeAndFlush(frames.bufferFor(d), ctx.voidPromise());
+      framed.writeAndFlush(frames.bufferFor(d), framed.voidPromise());
     }
   }
 
