@@ -95,9 +95,9 @@ public final class WsVerticle extends VerticleBase {
         () -> clients.stream().mapToInt(c -> c.subscriptions.size()).sum());
     stopListening = membership.onChange(() -> context.runOnContext(v -> purgeDeparted()));
     // Read-idle, not all-idle: Netty's all-idle tracking adds a promise and a listener to every
-    // write. A connection that never sends is closed at the idle timeout, before the upgrade by
-    // this, after it by closeIdle() with a proper close frame (pongs count as reads), so this one
-    // waits 2 s longer.
+    // write. A connection that never sends is closed at the idle timeout: before the upgrade by
+    // this (2 s later than closeIdle() would), after it by closeIdle() with a proper close frame
+    // (pongs count as reads); WsSession removes this handler once the connection is upgraded.
     return vertx.createHttpServer(serverOptions(cfg).setReadIdleTimeout(cfg.wsIdleTimeoutSeconds() + 2))
         .requestHandler(this::onRequest)
         .listen(cfg.wsPort())
