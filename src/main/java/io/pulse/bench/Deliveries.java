@@ -4,8 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.concurrent.atomic.AtomicIntegerArray;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -30,7 +30,8 @@ public final class Deliveries {
   private final LongAdder warmConnections = new LongAdder();
   private final LongAdder duplicates = new LongAdder();
   private final LongAdder unrecognised = new LongAdder();
-  private final AtomicLong lastReceipt = new AtomicLong();
+  // Striped: every client thread records every delivery, a single CAS target would bounce between cores.
+  private final LongAccumulator lastReceipt = new LongAccumulator(Math::max, 0);
   private final Samples samples;
   private final AtomicLongArray firstLatency;
 
@@ -86,8 +87,10 @@ public final class Deliveries {
     bits.set((int) seq);
     long latency = now - sentAt;
     samples.add(latency);
-    firstLatency.accumulateAndGet((int) seq, latency, Math::min);
-    lastReceipt.accumulateAndGet(now, Math::max);
+    if (latency < firstLatency.get((int) seq)) { // a read first: all subscribers share this slot
+      firstLatency.accumulateAndGet((int) seq, latency, Math::min);
+    }
+    lastReceipt.accumulate(now);
   }
 
   /** Distinct (connection, seq) deliveries so far. */
