@@ -1,12 +1,15 @@
 package io.pulse.bench;
 
+import io.vertx.core.Future;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A set of subscriber connections of one transport, all on one channel, feeding one
- * {@link Deliveries}. Connections are spread over the given nodes in turn.
+ * {@link Deliveries}. Connections are spread over the given nodes in turn. This class keeps what
+ * both transports share: the account of connections lost during the run, and closing.
  */
-interface Clients extends AutoCloseable {
+abstract class Clients implements AutoCloseable {
 
   /** How opening went. */
   record Opened(int opened, int failed, long millis, String firstError) {
@@ -17,20 +20,53 @@ interface Clients extends AutoCloseable {
     }
   }
 
+  private final Drops drops = new Drops();
+  private volatile boolean closing;
+
   /**
    * Opens {@code count} connections, at most {@code concurrency} at a time, each subscribed to
    * {@code channel} before it counts as opened; gives up on what is not done by {@code deadline}
    * (epoch ms).
    */
-  Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException;
+  abstract Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline)
+      throws InterruptedException;
+
+  /** Closes every connection opened; completes when they are closed. */
+  protected abstract Future<?> closeConnections();
+
+  /** Closes the underlying Vert.x client. */
+  protected abstract Future<Void> closeClient();
+
+  /** A connection was lost ({@code why}: a close code, say), unless the bench is closing them. */
+  protected final void lost(String why) {
+    if (!closing) {
+      drops.record(why);
+    }
+  }
 
   /** Connections that the server closed or that failed after they were opened. */
-  int dropped();
+  final int dropped() {
+    return drops.count();
+  }
 
   /** A short account of why connections were dropped (close codes), empty if none. */
-  String dropReasons();
+  final String dropReasons() {
+    return drops.summary();
+  }
 
-  /** Closes every connection (bounded in time). */
+  /** Closes every connection (bounded in time), then the client. */
   @Override
-  void close();
+  public final void close() {
+    closing = true;
+    try {
+      closeConnections().await(30, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // some did not close in time: the client close below drops them
+    }
+    try {
+      closeClient().await(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // best effort
+    }
+  }
 }

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Real Server-Sent Events subscribers: a Vert.x HTTP client with one pooled connection per stream,
@@ -21,15 +20,13 @@ import java.util.concurrent.TimeUnit;
  * open once a 200 {@code text/event-stream} answer has arrived; every {@code data:} payload goes to
  * the {@link Deliveries}.
  */
-final class SseClients implements Clients {
+final class SseClients extends Clients {
 
   private static final int CONNECT_TIMEOUT_MS = 20_000;
 
   private final HttpClientAgent client;
   private final Deliveries deliveries;
   private final Queue<HttpClientResponse> streams = new ConcurrentLinkedQueue<>();
-  private final Drops drops = new Drops();
-  private volatile boolean closing;
 
   SseClients(Vertx vertx, int maxConnections, Deliveries deliveries) {
     this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setKeepAlive(true),
@@ -38,7 +35,7 @@ final class SseClients implements Clients {
   }
 
   @Override
-  public Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
+  Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
     String uri = "/events?channel=" + URLEncoder.encode(channel, StandardCharsets.UTF_8);
     return Opener.run(count, concurrency, deadline, i -> stream(nodes.get(i % nodes.size()), uri, i));
   }
@@ -55,41 +52,20 @@ final class SseClients implements Clients {
       }
       SseParser parser = new SseParser((bytes, from, to) -> deliveries.onMessage(index, bytes, from, to));
       res.handler(parser::feed);
-      res.endHandler(v -> dropped("stream ended"));
-      res.exceptionHandler(t -> dropped(t.getClass().getSimpleName()));
+      res.endHandler(v -> lost("stream ended"));
+      res.exceptionHandler(t -> lost(t.getClass().getSimpleName()));
       streams.add(res);
       return Future.succeededFuture(res);
     });
   }
 
-  private void dropped(String why) {
-    if (!closing) {
-      drops.record(why);
-    }
+  @Override
+  protected Future<?> closeConnections() {
+    return Future.join(streams.stream().map(r -> r.request().connection().close()).toList());
   }
 
   @Override
-  public int dropped() {
-    return drops.count();
-  }
-
-  @Override
-  public String dropReasons() {
-    return drops.summary();
-  }
-
-  @Override
-  public void close() {
-    closing = true;
-    try {
-      Future.join(streams.stream().map(r -> r.request().connection().close()).toList()).await(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // the client close below drops the rest
-    }
-    try {
-      client.close().await(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // best effort
-    }
+  protected Future<Void> closeClient() {
+    return client.close();
   }
 }

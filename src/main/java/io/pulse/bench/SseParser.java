@@ -57,12 +57,8 @@ final class SseParser {
   }
 
   private void append(byte[] chunk, int from, int to) {
-    int n = to - from;
-    if (lineLength + n > line.length) {
-      line = Arrays.copyOf(line, Math.max(line.length * 2, lineLength + n));
-    }
-    System.arraycopy(chunk, from, line, lineLength, n);
-    lineLength += n;
+    line = put(line, lineLength, chunk, from, to);
+    lineLength += to - from;
   }
 
   private void endOfLine(byte[] b, int from, int to) {
@@ -99,11 +95,15 @@ final class SseParser {
   }
 
   private void addData(byte[] b, int from, int to) {
+    data = put(data, dataLength, b, from, to);
+    dataLength += to - from;
+  }
+
+  /** Copies {@code src[from, to)} to {@code dst} at {@code used}, growing it when needed; returns it. */
+  private static byte[] put(byte[] dst, int used, byte[] src, int from, int to) {
     int n = to - from;
-    if (dataLength + n > data.length) {
-      data = Arrays.copyOf(data, Math.max(data.length * 2, dataLength + n));
-    }
-    System.arraycopy(b, from, data, dataLength, n);
-    dataLength += n;
+    byte[] out = used + n > dst.length ? Arrays.copyOf(dst, Math.max(dst.length * 2, used + n)) : dst;
+    System.arraycopy(src, from, out, used, n);
+    return out;
   }
 }

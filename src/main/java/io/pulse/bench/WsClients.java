@@ -11,7 +11,6 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
 /**
@@ -20,15 +19,13 @@ import java.util.function.Consumer;
  * counts as open once {@code {"type":"subscribed"}} comes back; every later message goes to the
  * {@link Deliveries} as raw bytes.
  */
-final class WsClients implements Clients {
+final class WsClients extends Clients {
 
   private static final int CONNECT_TIMEOUT_MS = 20_000;
 
   private final WebSocketClient client;
   private final Deliveries deliveries;
   private final Queue<WebSocket> sockets = new ConcurrentLinkedQueue<>();
-  private final Drops drops = new Drops();
-  private volatile boolean closing;
 
   /** {@code deliveries} may be null when nothing is published (idle, churn). */
   WsClients(Vertx vertx, int maxConnections, Deliveries deliveries) {
@@ -38,7 +35,7 @@ final class WsClients implements Clients {
   }
 
   @Override
-  public Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
+  Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
     return Opener.run(count, concurrency, deadline, i -> {
       Deliveries d = deliveries;
       return subscribe(nodes.get(i % nodes.size()), channel, d == null ? data -> { } : data -> {
@@ -46,7 +43,7 @@ final class WsClients implements Clients {
         d.onMessage(i, bytes, 0, bytes.length);
       }).onSuccess(ws -> {
         sockets.add(ws);
-        ws.closeHandler(v -> dropped(ws));
+        ws.closeHandler(v -> lost("close " + ws.closeStatusCode()));
       });
     });
   }
@@ -88,34 +85,13 @@ final class WsClients implements Clients {
     });
   }
 
-  private void dropped(WebSocket ws) {
-    if (!closing) {
-      drops.record("close " + ws.closeStatusCode());
-    }
+  @Override
+  protected Future<?> closeConnections() {
+    return Future.join(sockets.stream().map(WebSocket::close).toList());
   }
 
   @Override
-  public int dropped() {
-    return drops.count();
-  }
-
-  @Override
-  public String dropReasons() {
-    return drops.summary();
-  }
-
-  @Override
-  public void close() {
-    closing = true;
-    try {
-      Future.join(sockets.stream().map(WebSocket::close).toList()).await(30, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // some did not close in time: the client close below drops them
-    }
-    try {
-      client.close().await(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // best effort
-    }
+  protected Future<Void> closeClient() {
+    return client.close();
   }
 }
