@@ -57,23 +57,31 @@ public final class Hub {
     Future<List<Delivery>> missing(String channel, long after, long before);
   }
 
-  /** No gap filling: a gap is waited for, then skipped. */
-  public static final Gaps NO_HISTORY = new Gaps() {
-    @Override
-    public void later(long ms, Runnable task) {
-      task.run();
-    }
-
-    @Override
-    public Future<List<Delivery>> missing(String channel, long after, long before) {
-      return Future.succeededFuture(List.of());
-    }
-  };
-
   /** Messages held behind a gap in one channel. */
   private static final class Gap {
     final TreeMap<Long, Delivery> held = new TreeMap<>();
     boolean waiting;
+  }
+
+  /** What the hub knows of one channel it has dispatched. */
+  private static final class Channel {
+    /**
+     * The one instance of the name that every delivery of the channel carries from here on, so
+     * that the sessions' lookups by channel compare references, not characters.
+     */
+    final String name;
+    boolean started; // a message was dispatched; last is its sequence
+    long last;
+    Gap gap; // messages held behind a missing one, or null
+
+    Channel(String name) {
+      this.name = name;
+    }
+
+    /** {@code d} carrying {@link #name}. */
+    Delivery named(Delivery d) {
+      return d.channel() == name ? d : new Delivery(name, d.seq(), d.ts(), d.envelope());
+    }
   }
 
   /** Hub events worth counting. */
@@ -111,13 +119,7 @@ public final class Hub {
   private final Listener listener;
   private final Map<String, Entry> exact = new HashMap<>();
   private final Map<String, Entry> patterns = new HashMap<>(); // key: prefix ("a.b" for "a.b.*")
-  private final Map<String, Long> lastSeq = new HashMap<>();
-  /**
-   * One string per channel name, so that every delivery of a channel carries the same instance
-   * and the sessions' lookups by channel compare references, not characters.
-   */
-  private final Map<String, String> names = new HashMap<>();
-  private final Map<String, Gap> gaps = new HashMap<>();
+  private final Map<String, Channel> channels = new HashMap<>();
   private final Gaps history;
 
   public Hub(Bus bus, Listener listener, Gaps history) {
@@ -167,77 +169,67 @@ public final class Hub {
 
   /** Hands a message to every local session whose subscriptions match its channel. */
   public void dispatch(Delivery heard) {
-    Delivery d = named(heard);
-    String channel = d.channel();
-    Long last = lastSeq.get(channel);
-    if (last != null && d.seq() <= last) {
-      if (d.seq() < last) {
+    Channel c = channels.computeIfAbsent(heard.channel(), Channel::new);
+    Delivery d = c.named(heard);
+    if (c.started && d.seq() <= c.last) {
+      if (d.seq() < c.last) {
         listener.reordered(d);
       }
       return;
     }
-    if (last == null || d.seq() == last + 1) {
-      deliver(d);
-      releaseContiguous(channel);
+    if (!c.started || d.seq() == c.last + 1) {
+      deliver(c, d);
+      releaseContiguous(c);
       return;
     }
-    Gap gap = gaps.computeIfAbsent(channel, c -> new Gap());
+    Gap gap = c.gap == null ? (c.gap = new Gap()) : c.gap;
     gap.held.put(d.seq(), d);
     if (!gap.waiting) {
       gap.waiting = true;
-      history.later(REORDER_WAIT_MS, () -> fill(channel, gap));
+      history.later(REORDER_WAIT_MS, () -> fill(c, gap));
     }
   }
 
   /** The wait is over: read what is still missing from the history, then release everything held. */
-  private void fill(String channel, Gap gap) {
-    if (gaps.get(channel) != gap || gap.held.isEmpty()) {
+  private void fill(Channel c, Gap gap) {
+    if (c.gap != gap || gap.held.isEmpty()) {
       return;
     }
-    long after = lastSeq.getOrDefault(channel, gap.held.firstKey() - 1);
-    history.missing(channel, after, gap.held.firstKey()).onComplete(ar -> {
-      if (gaps.get(channel) != gap) {
+    long after = c.started ? c.last : gap.held.firstKey() - 1;
+    history.missing(c.name, after, gap.held.firstKey()).onComplete(ar -> {
+      if (c.gap != gap) {
         return; // released meanwhile (gap closed by the missing messages) or the channel was forgotten
       }
       if (ar.succeeded()) {
-        ar.result().forEach(m -> gap.held.putIfAbsent(m.seq(), named(m)));
+        ar.result().forEach(m -> gap.held.putIfAbsent(m.seq(), c.named(m)));
       }
-      gaps.remove(channel, gap);
+      c.gap = null;
       for (Delivery m : gap.held.values()) {
-        Long now = lastSeq.get(channel);
-        if (now == null || m.seq() > now) {
-          deliver(m);
+        if (!c.started || m.seq() > c.last) {
+          deliver(c, m);
         }
       }
     });
   }
 
-  /** {@code d} with this hub's instance of its channel name. */
-  private Delivery named(Delivery d) {
-    String name = names.putIfAbsent(d.channel(), d.channel());
-    return name == null || name == d.channel() ? d : new Delivery(name, d.seq(), d.ts(), d.envelope());
-  }
-
   /** Releases held messages that the last delivery made contiguous. */
-  private void releaseContiguous(String channel) {
-    Gap gap = gaps.get(channel);
+  private void releaseContiguous(Channel c) {
+    Gap gap = c.gap;
     if (gap == null) {
       return;
     }
-    long last = lastSeq.get(channel);
-    gap.held.headMap(last, true).clear();
-    while (!gap.held.isEmpty() && gap.held.firstKey() == last + 1) {
-      Delivery next = gap.held.pollFirstEntry().getValue();
-      deliver(next);
-      last = next.seq();
+    gap.held.headMap(c.last, true).clear();
+    while (!gap.held.isEmpty() && gap.held.firstKey() == c.last + 1) {
+      deliver(c, gap.held.pollFirstEntry().getValue());
     }
     if (gap.held.isEmpty()) {
-      gaps.remove(channel); // the pending fill finds nothing to do
+      c.gap = null; // the pending fill finds nothing to do
     }
   }
 
-  private void deliver(Delivery d) {
-    lastSeq.put(d.channel(), d.seq());
+  private void deliver(Channel c, Delivery d) {
+    c.started = true;
+    c.last = d.seq();
     Entry e = exact.get(d.channel());
     if (e != null) {
       offerAll(e, d);
@@ -267,14 +259,13 @@ public final class Hub {
   /** Drops the dedupe state of channels (a channel, or all under "prefix.") no longer covered. */
   private void forgetUncovered(String channelOrPrefixDot) {
     boolean prefix = channelOrPrefixDot.endsWith(".");
-    Iterator<String> it = names.keySet().iterator(); // every channel dispatched here has a name
+    Iterator<Channel> it = channels.values().iterator();
     while (it.hasNext()) {
-      String ch = it.next();
-      boolean affected = prefix ? ch.startsWith(channelOrPrefixDot) : ch.equals(channelOrPrefixDot);
-      if (affected && !covered(ch)) {
+      Channel c = it.next();
+      boolean affected = prefix ? c.name.startsWith(channelOrPrefixDot) : c.name.equals(channelOrPrefixDot);
+      if (affected && !covered(c.name)) {
         it.remove();
-        lastSeq.remove(ch);
-        gaps.remove(ch);
+        c.gap = null; // a pending fill then does nothing
       }
     }
   }
