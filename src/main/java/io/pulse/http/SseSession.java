@@ -35,6 +35,7 @@ final class SseSession extends Session {
   private final SharedBuffers singleChannelEvents;
   private final ChannelHandlerContext ctx; // null if Vert.x does not expose it: the public API is used
   private final ChannelHandlerContext encoder; // writes from here skip Netty's HTTP encoder
+  private boolean headWritten;
 
   SseSession(HttpServerResponse response, ChannelHandlerContext ctx, List<String> specs, String singleChannel,
       long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedBuffers singleChannelEvents) {
@@ -77,7 +78,7 @@ final class SseSession extends Session {
 
   /** Straight to Netty: possible once Vert.x has written the head (and the chunked encoding with it). */
   private boolean direct() {
-    return encoder != null && response.headWritten();
+    return encoder != null && (headWritten || (headWritten = response.headWritten())); // asked until true
   }
 
   /** The chunk of a single-channel stream's event, for {@link SharedBuffers}. */
