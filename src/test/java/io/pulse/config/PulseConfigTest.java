@@ -37,6 +37,7 @@ class PulseConfigTest {
     assertTrue(c.sensorsSingleton());
     assertFalse(c.dropSlowConsumers());
     assertTrue(c.nodeName().endsWith("-8080"));
+    assertEquals("auto", c.nodeTransport());
   }
 
   @Test
@@ -73,6 +74,7 @@ class PulseConfigTest {
     assertMessage("'http.port'", () -> PulseConfig.of(new JsonObject().put("http", new JsonObject().put("port", "80"))));
     assertMessage("'http.port'", () -> PulseConfig.load(null, Map.of(), Map.of("pulse.http.port", "eighty")));
     assertMessage("'sensors.mode'", () -> PulseConfig.of(new JsonObject().put("sensors.mode", "sometimes")));
+    assertMessage("'node.transport'", () -> PulseConfig.of(new JsonObject().put("node.transport", "kqueue")));
     assertMessage("'sensors.enabled'", () -> PulseConfig.load(null, Map.of("PULSE_SENSORS_ENABLED", "yes"), Map.of()));
     assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 0)));
     assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 1.5)));
