@@ -23,6 +23,7 @@ public final class BenchArgs {
       {"--cycles C", "churn: connect-subscribe-disconnect cycles", "1000"},
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
+      {"--client lean|vertx", "WebSocket subscribers of the fan-out scenarios: bare Netty or Vert.x WebSocketClient", "lean"},
       {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
@@ -49,6 +50,8 @@ public final class BenchArgs {
   public final Path jar;
   public final List<String> nodeJvmArgs;
   public final List<String> nodeConfig;
+  /** Fan-out WebSocket subscribers on bare Netty (true) or the Vert.x WebSocketClient. */
+  public final boolean leanClient;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
@@ -64,6 +67,7 @@ public final class BenchArgs {
     jar = b.jar;
     nodeJvmArgs = List.copyOf(b.jvmArgs);
     nodeConfig = List.copyOf(b.config);
+    leanClient = b.leanClient;
     int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
     concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
@@ -98,6 +102,12 @@ public final class BenchArgs {
         case "--cycles" -> b.cycles = positive(opt, v);
         case "--channels" -> b.channels = positive(opt, v);
         case "--concurrency" -> b.concurrency = positive(opt, v);
+        case "--client" -> {
+          if (!v.equals("lean") && !v.equals("vertx")) {
+            throw new IllegalArgumentException("--client must be lean or vertx, got '" + v + "'");
+          }
+          b.leanClient = v.equals("lean");
+        }
         case "--warmup" -> b.warmup = atLeastZero(opt, v);
         case "--hold" -> b.hold = atLeastZero(opt, v);
         case "--timeout" -> b.timeout = Math.max(60, positive(opt, v));
@@ -184,6 +194,7 @@ public final class BenchArgs {
     Integer channels;
     Integer concurrency;
     int warmup = 2;
+    boolean leanClient = true;
     int hold = 3;
     int timeout = 300;
     final List<String> targets = new ArrayList<>();

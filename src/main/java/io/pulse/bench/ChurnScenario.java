@@ -19,7 +19,7 @@ final class ChurnScenario implements Scenario {
     try (WsClients clients = new WsClients(ctx.vertx, a.concurrency, null)) {
       ctx.log("%d connect-subscribe-close cycles over %d channel(s), %d at a time", a.cycles, channels, a.concurrency);
       cycles = Opener.run(a.cycles, a.concurrency, ctx.deadline(240_000),
-          i -> clients.cycle(ctx.nodes.get(i % ctx.nodes.size()), "bench." + ctx.runId + ".c" + (i % channels)));
+          i -> clients.cycle(i, ctx.nodes.get(i % ctx.nodes.size()), "bench." + ctx.runId + ".c" + (i % channels)));
       ctx.log("%d cycles done in %d ms (%d failed%s)", cycles.opened(), cycles.millis(), cycles.failed(),
           cycles.firstError() == null ? "" : ": " + cycles.firstError());
     }

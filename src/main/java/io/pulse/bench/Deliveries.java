@@ -40,7 +40,10 @@ public final class Deliveries {
     this.messages = messages;
     this.seen = new BitSet[connections];
     this.warm = new AtomicIntegerArray(connections);
-    this.samples = new Samples(Math.max(1, (int) Math.min(Integer.MAX_VALUE - 8, (long) connections * messages)));
+    if ((long) connections * messages > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("too many deliveries to keep: " + connections + " x " + messages);
+    }
+    this.samples = new Samples(connections * messages);
     this.firstLatency = new AtomicLongArray(messages);
     for (int i = 0; i < messages; i++) {
       firstLatency.set(i, Long.MAX_VALUE);
@@ -86,7 +89,7 @@ public final class Deliveries {
     }
     bits.set((int) seq);
     long latency = now - sentAt;
-    samples.add(latency);
+    samples.set(conn * messages + (int) seq, latency);
     if (latency < firstLatency.get((int) seq)) { // a read first: all subscribers share this slot
       firstLatency.accumulateAndGet((int) seq, latency, Math::min);
     }

@@ -1,38 +1,38 @@
 package io.pulse.bench;
 
 import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
- * Latency samples in microseconds, recorded from any thread into one preallocated
- * {@code long[]}: no boxing, no histogram buckets, so percentiles are exact. Samples beyond the
- * capacity are counted but not kept (the capacity is the number of deliveries expected).
+ * Latency samples in microseconds, one preallocated slot per expected delivery (connection ×
+ * message): no boxing, no histogram buckets, so percentiles are exact; and no shared index, so
+ * client threads on different cores never write the same index. A slot is written by one thread
+ * (the connection's) before it increments the count; a reader that saw the count sees the slot.
  */
 public final class Samples {
 
+  private static final long EMPTY = Long.MIN_VALUE;
   private final long[] values;
-  private final AtomicInteger next = new AtomicInteger();
+  private final LongAdder count = new LongAdder();
 
-  public Samples(int capacity) {
-    values = new long[capacity];
+  public Samples(int slots) {
+    values = new long[slots];
+    Arrays.fill(values, EMPTY);
   }
 
-  /** Records one sample. */
-  public void add(long micros) {
-    int i = next.getAndIncrement();
-    if (i < values.length) {
-      values[i] = micros;
-    }
+  /** Records the sample of {@code slot}; each slot is recorded at most once. */
+  public void set(int slot, long micros) {
+    values[slot] = micros;
+    count.increment();
   }
 
-  /** Samples recorded so far, including any beyond the capacity. */
-  public int count() {
-    return next.get();
+  /** Samples recorded so far. */
+  public long count() {
+    return count.sum();
   }
 
-  /** Summary of what was kept; call once recording has stopped. */
+  /** Summary of the recorded slots; call once recording has stopped. */
   public Stats stats() {
-    int n = Math.min(next.get(), values.length);
-    return Stats.of(Arrays.copyOf(values, n));
+    return Stats.of(Arrays.stream(values).filter(v -> v != EMPTY).toArray());
   }
 }

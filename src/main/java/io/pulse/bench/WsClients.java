@@ -29,6 +29,7 @@ final class WsClients extends Clients {
 
   /** {@code deliveries} may be null when nothing is published (idle, churn). */
   WsClients(Vertx vertx, int maxConnections, Deliveries deliveries) {
+    super(vertx);
     this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxConnections(maxConnections + 16).setConnectTimeout(CONNECT_TIMEOUT_MS));
     this.deliveries = deliveries;
@@ -36,7 +37,7 @@ final class WsClients extends Clients {
 
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
-    return Opener.run(count, concurrency, deadline, i -> {
+    return Opener.run(count, concurrency, deadline, i -> onLoop(i, () -> {
       Deliveries d = deliveries;
       return subscribe(nodes.get(i % nodes.size()), channel, d == null ? data -> { } : data -> {
         byte[] bytes = data.getBytes();
@@ -45,12 +46,12 @@ final class WsClients extends Clients {
         sockets.add(ws);
         ws.closeHandler(v -> lost("close " + ws.closeStatusCode()));
       });
-    });
+    }));
   }
 
-  /** One churn cycle: connect, subscribe, wait for {@code subscribed}, close, wait for the close. */
-  Future<Void> cycle(Node node, String channel) {
-    return subscribe(node, channel, data -> { }).compose(WebSocket::close);
+  /** Churn cycle i: connect, subscribe, wait for {@code subscribed}, close, wait for the close. */
+  Future<Void> cycle(int i, Node node, String channel) {
+    return onLoop(i, () -> subscribe(node, channel, data -> { }).compose(WebSocket::close));
   }
 
   /**

@@ -7,6 +7,7 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,7 +36,8 @@ public final class ClusterVerticle extends VerticleBase {
   private final JsonObject self;
   private final Map<String, JsonObject> nodes = new LinkedHashMap<>();
   private final Map<String, Long> seen = new LinkedHashMap<>();
-  private final Map<String, JsonObject> local = new LinkedHashMap<>();
+  /** Per transport, the last report of each of its verticle instances (part → counts). */
+  private final Map<String, Map<Integer, JsonObject>> local = new LinkedHashMap<>();
   private Runnable stopListening = () -> { };
 
   /** {@code self}: id, name, httpPort, wsPort, startedAt of this node. */
@@ -47,12 +49,12 @@ public final class ClusterVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    local.put(PulseMetrics.WS, new JsonObject().put("connections", 0).put("subscriptions", 0));
-    local.put(PulseMetrics.SSE, new JsonObject().put("connections", 0).put("subscriptions", 0));
+    local.put(PulseMetrics.WS, new HashMap<>());
+    local.put(PulseMetrics.SSE, new HashMap<>());
     vertx.eventBus().<JsonObject>localConsumer(Addresses.NODE_CONNECTIONS, m -> {
-      String transport = m.body().getString("transport");
-      if (local.containsKey(transport)) {
-        local.put(transport, m.body());
+      Map<Integer, JsonObject> parts = local.get(m.body().getString("transport"));
+      if (parts != null) {
+        parts.put(m.body().getInteger("part", 0), m.body());
         announce();
       }
     });
@@ -140,13 +142,16 @@ public final class ClusterVerticle extends VerticleBase {
   }
 
   private JsonObject selfInfo() {
-    JsonObject ws = local.get(PulseMetrics.WS);
-    JsonObject sse = local.get(PulseMetrics.SSE);
     return self.copy()
         .put("connections", new JsonObject()
-            .put("ws", ws.getInteger("connections", 0)).put("sse", sse.getInteger("connections", 0)))
-        .put("subscriptions", ws.getInteger("subscriptions", 0) + sse.getInteger("subscriptions", 0))
+            .put("ws", localSum(PulseMetrics.WS, "connections")).put("sse", localSum(PulseMetrics.SSE, "connections")))
+        .put("subscriptions", localSum(PulseMetrics.WS, "subscriptions") + localSum(PulseMetrics.SSE, "subscriptions"))
         .put("stats", stats());
+  }
+
+  /** A count of one transport on this node: the sum over its verticle instances. */
+  private int localSum(String transport, String count) {
+    return local.get(transport).values().stream().mapToInt(r -> r.getInteger(count, 0)).sum();
   }
 
   /** Counters since start and current gauges of this node, for cluster.stats and /api/cluster. */

@@ -17,14 +17,19 @@ public final class ConnectionReport {
 
   private final Vertx vertx;
   private final String transport;
+  private final int part;
   private final IntSupplier connections;
   private final IntSupplier subscriptions;
   private boolean scheduled;
 
-  /** Starts the periodic report; call from the verticle's {@code start()}. */
-  public ConnectionReport(Vertx vertx, String transport, IntSupplier connections, IntSupplier subscriptions) {
+  /**
+   * Starts the periodic report of instance {@code part} of a transport verticle (the node adds up
+   * the parts); call from the verticle's {@code start()}.
+   */
+  public ConnectionReport(Vertx vertx, String transport, int part, IntSupplier connections, IntSupplier subscriptions) {
     this.vertx = vertx;
     this.transport = transport;
+    this.part = part;
     this.connections = connections;
     this.subscriptions = subscriptions;
     vertx.setPeriodic(1000, t -> send());
@@ -44,6 +49,7 @@ public final class ConnectionReport {
   private void send() {
     vertx.eventBus().send(Addresses.NODE_CONNECTIONS, new JsonObject()
         .put("transport", transport)
+        .put("part", part)
         .put("connections", connections.getAsInt())
         .put("subscriptions", subscriptions.getAsInt()), LOCAL);
   }

@@ -34,11 +34,13 @@ public final class PulseConfig {
       Key.string("http.host", "0.0.0.0"),
       Key.integer("http.port", 8080, 0, 65535),
       Key.integer("http.idleTimeoutSeconds", 60, 2, 86400),
+      Key.integer("http.instances", 0, 0, 64),
       Key.string("ws.host", "0.0.0.0"),
       Key.integer("ws.port", 8081, 0, 65535),
       Key.string("ws.path", "/ws"),
       Key.integer("ws.pingSeconds", 25, 1, 3600),
       Key.integer("ws.idleTimeoutSeconds", 60, 2, 86400),
+      Key.integer("ws.instances", 0, 0, 64),
       Key.integer("sse.keepAliveSeconds", 15, 1, 3600),
       Key.integer("sse.retryMs", 2000, 0, 600_000),
       Key.bool("sensors.enabled", true),
@@ -240,6 +242,10 @@ public final class PulseConfig {
     return host + "-" + httpPort();
   }
 
+  private static int perCore(int n) {
+    return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+  }
+
   public String clusterName() { return s("cluster.name"); }
   public String clusterHost() { return s("cluster.host"); }
   public List<String> clusterMembers() { return l("cluster.members"); }
@@ -248,6 +254,10 @@ public final class PulseConfig {
   public int httpPort() { return i("http.port"); }
   public String wsHost() { return s("ws.host"); }
   public int wsPort() { return i("ws.port"); }
+  /** Instances of the WebSocket verticle, one per event loop; 0 (the default) = one per CPU core. */
+  public int wsInstances() { return perCore(i("ws.instances")); }
+  /** Instances of the HTTP/SSE verticle, one per event loop; 0 (the default) = one per CPU core. */
+  public int httpInstances() { return perCore(i("http.instances")); }
   public String wsPath() { return s("ws.path"); }
   public int wsPingSeconds() { return i("ws.pingSeconds"); }
   public int wsIdleTimeoutSeconds() { return i("ws.idleTimeoutSeconds"); }

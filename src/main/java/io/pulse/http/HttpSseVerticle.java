@@ -7,12 +7,14 @@ import io.pulse.cluster.ConnectionReport;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.history.HistoryGaps;
-import io.pulse.hub.EventBusHubBus;
+import io.pulse.hub.FanOut;
 import io.pulse.hub.Hub;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.node.NodeState;
+import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
@@ -22,6 +24,8 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The HTTP port: Server-Sent Events, the JSON API, health, readiness, metrics and the page.
@@ -40,24 +44,40 @@ public final class HttpSseVerticle extends VerticleBase {
   private final Presence presence;
   private final PulseMetrics metrics;
   private final PrometheusMeterRegistry registry;
+  private final FanOut fanOut;
+  private final int part;
   private SseHandler sse;
   private HttpServer server;
   private ConnectionReport report;
 
-  public HttpSseVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, PulseMetrics metrics,
-      PrometheusMeterRegistry registry) {
+  HttpSseVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, PulseMetrics metrics,
+      PrometheusMeterRegistry registry, FanOut fanOut, int part) {
     this.cfg = cfg;
     this.auth = auth;
     this.history = history;
     this.presence = presence;
     this.metrics = metrics;
     this.registry = registry;
+    this.fanOut = fanOut;
+    this.part = part;
+  }
+
+  /**
+   * What the node deploys: {@code http.instances} instances of this verticle, one per event loop,
+   * all on the HTTP port (accepted connections are dealt out to them in turn), sharing one
+   * clustered consumer per address.
+   */
+  public static Supplier<Deployable> instances(Vertx vertx, PulseConfig cfg, Auth auth, History history,
+      Presence presence, PulseMetrics metrics, PrometheusMeterRegistry registry) {
+    FanOut fanOut = new FanOut(vertx.eventBus());
+    AtomicInteger next = new AtomicInteger();
+    return () -> new HttpSseVerticle(cfg, auth, history, presence, metrics, registry, fanOut, next.getAndIncrement());
   }
 
   @Override
   public Future<?> start() {
     NodeState node = NodeState.of(vertx);
-    Hub hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.SSE, "reordered"),
+    Hub hub = new Hub(fanOut.bus(), d -> metrics.dropped(PulseMetrics.SSE, "reordered"),
         new HistoryGaps(vertx, history, cfg.historySize()));
     ApiHandlers api = new ApiHandlers(vertx, cfg, auth, hub, history, presence, metrics);
     Router router = Router.router(vertx);
@@ -90,14 +110,15 @@ public final class HttpSseVerticle extends VerticleBase {
             .setStrictThreadMode(true)
             .setIdleTimeout(cfg.httpIdleTimeoutSeconds()))
         .requestHandler(router)
-        .listen(cfg.httpPort())
+        // port -1: a random port that all instances share (Vert.x binds once per negative value)
+        .listen(cfg.httpPort() == 0 ? -1 : cfg.httpPort())
         .onSuccess(s -> {
           server = s;
           node.httpPort(s.actualPort());
           sse = new SseHandler(cfg, auth, hub, history, metrics, node, new Origins(cfg.allowedOrigins(), node::httpPort),
               () -> report.changed());
           vertx.setPeriodic(cfg.sseKeepAliveSeconds() * 1000L, t -> sse.pingAll());
-          report = new ConnectionReport(vertx, PulseMetrics.SSE, sse::count, sse::subscriptionCount);
+          report = new ConnectionReport(vertx, PulseMetrics.SSE, part, sse::count, sse::subscriptionCount);
         });
   }
 

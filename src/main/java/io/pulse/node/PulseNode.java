@@ -12,6 +12,8 @@ import io.pulse.metrics.PulseMetrics;
 import io.pulse.publish.PublishVerticle;
 import io.pulse.sensor.SensorSimulatorVerticle;
 import io.pulse.ws.WsVerticle;
+import io.vertx.core.Deployable;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -29,6 +31,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.function.Supplier;
 
 /**
  * The composition root of one Pulse node: a clustered Vert.x on Hazelcast, and its verticles
@@ -45,8 +48,6 @@ public final class PulseNode {
   private final PulseMetrics metrics;
   private HazelcastInstance hz;
   private Membership membership;
-  private HttpSseVerticle http;
-  private WsVerticle ws;
   private String wsDeployment;
   private String httpDeployment;
   private SensorSimulatorVerticle sensors;
@@ -135,17 +136,18 @@ public final class PulseNode {
     return devSecret(hz)
         .map(secret -> Auth.create(vertx, cfg, secret))
         .compose(auth -> {
-          http = new HttpSseVerticle(cfg, auth, history, presence, metrics, registry);
-          ws = new WsVerticle(cfg, auth, history, presence, membership, metrics, nodeId);
-          return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()));
+          Supplier<Deployable> http = HttpSseVerticle.instances(vertx, cfg, auth, history, presence, metrics, registry);
+          Supplier<Deployable> ws = WsVerticle.instances(vertx, cfg, auth, history, presence, membership, metrics,
+              nodeId);
+          return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
+              .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(cfg.httpInstances())))
+              .onSuccess(id -> httpDeployment = id)
+              .compose(id -> vertx.deployVerticle(ws, new DeploymentOptions().setInstances(cfg.wsInstances())))
+              .onSuccess(id -> wsDeployment = id);
         })
-        .compose(id -> vertx.deployVerticle(http))
-        .onSuccess(id -> httpDeployment = id)
-        .compose(id -> vertx.deployVerticle(ws))
-        .onSuccess(id -> wsDeployment = id)
         .compose(id -> vertx.deployVerticle(new ClusterVerticle(membership, metrics, new JsonObject()
             .put("id", nodeId).put("name", cfg.nodeName())
-            .put("httpPort", http.actualPort()).put("wsPort", ws.actualPort()).put("startedAt", startedAt))))
+            .put("httpPort", httpPort()).put("wsPort", wsPort()).put("startedAt", startedAt))))
         .compose(id -> {
           if (!cfg.sensorsEnabled()) {
             return Future.succeededFuture(id);
@@ -158,7 +160,7 @@ public final class PulseNode {
           state.markReady();
           LOG.info("Pulse node '{}' ready: http {}:{}, ws {}:{}{}, cluster '{}' as {} with {} member(s) {}, auth {},"
               + " transport {}",
-              cfg.nodeName(), cfg.httpHost(), http.actualPort(), cfg.wsHost(), ws.actualPort(), cfg.wsPath(),
+              cfg.nodeName(), cfg.httpHost(), httpPort(), cfg.wsHost(), wsPort(), cfg.wsPath(),
               cfg.clusterName(), nodeId,
               membership.memberIds().size(), cfg.clusterMembers(), cfg.authMode(),
               transportName(vertx));
@@ -234,11 +236,11 @@ public final class PulseNode {
   }
 
   public int httpPort() {
-    return http.actualPort();
+    return NodeState.of(vertx).httpPort();
   }
 
   public int wsPort() {
-    return ws.actualPort();
+    return NodeState.of(vertx).wsPort();
   }
 
   /** True while this node runs the sensor simulator. Read from tests; a snapshot. */

@@ -5,35 +5,35 @@ import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.auth.Tokens;
 import io.pulse.chat.Presence;
-import io.pulse.chat.Roster;
 import io.pulse.cluster.ConnectionReport;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.history.HistoryGaps;
 import io.pulse.http.Origins;
-import io.pulse.hub.EventBusHubBus;
+import io.pulse.hub.FanOut;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.net.SharedBuffers;
 import io.pulse.node.NodeState;
+import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,12 +46,18 @@ import org.slf4j.LoggerFactory;
  * {@link Addresses#PUBLISH}, writes room presence through {@link Presence}, reports its counts on
  * {@link Addresses#NODE_CONNECTIONS}. Chat: rooms are the channels {@code chat.<room>};
  * {@code join}/{@code leave} envelopes (data {@code {"name"}}) reach every member on every node.
+ *
+ * <p>The node runs one instance per event loop ({@code ws.instances}), all on the same port: the
+ * kernel's accepted connections are dealt out to them in turn, and a fan-out is written by every
+ * instance to its own connections at once. They share one clustered consumer per address
+ * ({@link FanOut}) and the node's rooms ({@link WsRooms}); everything else is per instance.
  */
 public final class WsVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(WsVerticle.class);
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
   static final int RETRY_AFTER_SECONDS = 5;
+  /** Port -2: a random port that all instances share (Vert.x binds once per negative value). */
+  private static final int SHARED_RANDOM_PORT = -2;
 
   private final PulseConfig cfg;
   private final Auth auth;
@@ -59,10 +65,10 @@ public final class WsVerticle extends VerticleBase {
   private final Presence presence;
   private final Membership membership;
   private final PulseMetrics metrics;
-  private final String nodeId;
+  private final FanOut fanOut;
+  private final WsRooms rooms;
+  private final int part;
   private final Set<WsClient> clients = new LinkedHashSet<>();
-  private final Roster roster = new Roster();
-  private final Map<String, Future<Void>> rosterWrites = new HashMap<>();
   private Hub hub;
   private HttpServer server;
   private Origins origins;
@@ -72,35 +78,57 @@ public final class WsVerticle extends VerticleBase {
   private Runnable stopListening = () -> { };
   private ConnectionReport report;
 
-  public WsVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, Membership membership,
-      PulseMetrics metrics, String nodeId) {
+  /**
+   * Instance {@code part} (0 … {@code ws.instances}-1) of the node's WebSocket verticle; the
+   * {@code fanOut} and the {@code rooms} are the node's, shared by all instances.
+   */
+  WsVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, Membership membership,
+      PulseMetrics metrics, FanOut fanOut, WsRooms rooms, int part) {
     this.cfg = cfg;
     this.auth = auth;
     this.history = history;
     this.presence = presence;
     this.membership = membership;
     this.metrics = metrics;
-    this.nodeId = nodeId;
+    this.fanOut = fanOut;
+    this.rooms = rooms;
+    this.part = part;
+  }
+
+  /**
+   * What the node deploys: {@code ws.instances} instances of this verticle, sharing the node's
+   * fan-out and rooms.
+   */
+  public static Supplier<Deployable> instances(Vertx vertx,
+      PulseConfig cfg, Auth auth, History history, Presence presence, Membership membership, PulseMetrics metrics,
+      String nodeId) {
+    FanOut fanOut = new FanOut(vertx.eventBus());
+    WsRooms rooms = new WsRooms(vertx, presence, membership, nodeId);
+    AtomicInteger next = new AtomicInteger();
+    return () -> new WsVerticle(cfg, auth, history, presence, membership, metrics, fanOut, rooms,
+        next.getAndIncrement());
   }
 
   @Override
   public Future<?> start() {
     node = NodeState.of(vertx);
-    hub = new Hub(new EventBusHubBus(vertx.eventBus()), d -> metrics.dropped(PulseMetrics.WS, "reordered"),
+    hub = new Hub(fanOut.bus(), d -> metrics.dropped(PulseMetrics.WS, "reordered"),
         new HistoryGaps(vertx, history, cfg.historySize()));
     listener = metrics.sessionListener(PulseMetrics.WS);
     vertx.setPeriodic(cfg.wsPingSeconds() * 1000L, t -> pingAll());
     vertx.setPeriodic(1000, t -> closeIdle());
-    report = new ConnectionReport(vertx, PulseMetrics.WS, clients::size,
+    report = new ConnectionReport(vertx, PulseMetrics.WS, part, clients::size,
         () -> clients.stream().mapToInt(c -> c.subscriptions.size()).sum());
-    stopListening = membership.onChange(() -> context.runOnContext(v -> purgeDeparted()));
+    if (part == 0) {
+      stopListening = membership.onChange(() -> context.runOnContext(v -> rooms.purgeDeparted()));
+    }
     // Read-idle, not all-idle: Netty's all-idle tracking adds a promise and a listener to every
     // write. A connection that never sends is closed at the idle timeout: before the upgrade by
     // this (2 s later than closeIdle() would), after it by closeIdle() with a proper close frame
     // (pongs count as reads); WsSession removes this handler once the connection is upgraded.
     return vertx.createHttpServer(serverOptions(cfg).setReadIdleTimeout(cfg.wsIdleTimeoutSeconds() + 2))
         .requestHandler(this::onRequest)
-        .listen(cfg.wsPort())
+        .listen(cfg.wsPort() == 0 ? SHARED_RANDOM_PORT : cfg.wsPort())
         .onSuccess(s -> {
           server = s;
           node.wsPort(s.actualPort());
@@ -209,12 +237,12 @@ public final class WsVerticle extends VerticleBase {
         new WsClient.Rooms() {
       @Override
       public Future<Void> joined(WsClient c, String room, String name) {
-        return roomEvent(room, name, "join", true);
+        return rooms.event(room, name, true);
       }
 
       @Override
       public Future<Void> left(WsClient c, String room, String name) {
-        return roomEvent(room, name, "leave", false);
+        return rooms.event(room, name, false);
       }
     });
     holder[0] = client;
@@ -256,44 +284,6 @@ public final class WsVerticle extends VerticleBase {
     metrics.disconnected(PulseMetrics.WS, reason);
     report.changed();
     return left;
-  }
-
-  /** Updates this node's roster and presence, then publishes the join/leave envelope. */
-  private Future<Void> roomEvent(String room, String name, String type, boolean join) {
-    if (join) {
-      roster.join(room, name);
-    } else {
-      roster.leave(room, name);
-    }
-    Future<Void> written = writeRoster(room);
-    Future<?> published = vertx.eventBus().request(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room)
-        .put("event", type).put("from", name).put("data", new JsonObject().put("name", name)), LOCAL);
-    return Future.join(written, published).mapEmpty();
-  }
-
-  /** Roster writes of one room go out one after another, so the last one wins. */
-  private Future<Void> writeRoster(String room) {
-    Future<Void> previous = rosterWrites.getOrDefault(room, Future.succeededFuture());
-    Future<Void> next = previous.transform(ar -> presence.write(nodeId, room, roster.snapshot(room)));
-    rosterWrites.put(room, next);
-    next.onComplete(ar -> {
-      rosterWrites.remove(room, next);
-      if (ar.failed()) {
-        LOG.warn("presence write failed for room {}: {}", room, ar.cause().toString());
-      }
-    });
-    return next;
-  }
-
-  /** The oldest member removes a departed node's presence and tells the rooms. */
-  private void purgeDeparted() {
-    Set<String> members = membership.memberIds();
-    if (members.isEmpty() || !members.iterator().next().equals(nodeId)) {
-      return;
-    }
-    presence.departed(members).onSuccess(gone -> gone.forEach((room, names) -> names.forEach(name ->
-        vertx.eventBus().send(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room).put("event", "leave")
-            .put("from", name).put("data", new JsonObject().put("name", name).put("reason", "node_left")), LOCAL))));
   }
 
   private void pingAll() {

@@ -54,7 +54,7 @@ class StatsTest {
       int base = t * 10_000;
       threads[t] = new Thread(() -> {
         for (int i = 1; i <= 10_000; i++) {
-          samples.add(base + i);
+          samples.set(base + i - 1, base + i);
         }
       });
       threads[t].start();
@@ -69,13 +69,13 @@ class StatsTest {
   }
 
   @Test
-  void samplesBeyondCapacityAreCountedNotKept() {
-    Samples samples = new Samples(2);
-    samples.add(5);
-    samples.add(6);
-    samples.add(7);
-    assertEquals(3, samples.count());
+  void emptySlotsAreNoSamples() {
+    Samples samples = new Samples(3);
+    samples.set(0, 5);
+    samples.set(2, 0);
+    assertEquals(2, samples.count());
     assertEquals(2, samples.stats().count());
+    assertEquals(0, samples.stats().percentile(50));
   }
 
   @Test

@@ -1,0 +1,354 @@
+package io.pulse.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * WebSocket subscribers written on bare Netty for the fan-out scenarios: the same protocol as a
+ * browser (HTTP/1.1 upgrade, masked client frames, {@code subscribe}, pong to every ping, close
+ * handshake), but each received frame is parsed in place and its payload handed to the
+ * {@link Deliveries} as bytes, without the per-message objects of a general-purpose client. The
+ * bench shares the machine's cores with the nodes it measures, so what it spends per delivery
+ * is taken from the server (README, Performance). One event loop per core, on the best socket
+ * transport available (io_uring, epoll, NIO), like the nodes.
+ */
+final class LeanWsClients extends Clients {
+
+  private static final int CONNECT_TIMEOUT_MS = 20_000;
+  private static final byte[] SUBSCRIBED = "\"type\":\"subscribed\"".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] ERROR = "\"type\":\"error\"".getBytes(StandardCharsets.US_ASCII);
+  private static final int OP_CONTINUATION = 0x0;
+  private static final int OP_TEXT = 0x1;
+  private static final int OP_CLOSE = 0x8;
+  private static final int OP_PING = 0x9;
+
+  private final EventLoopGroup group;
+  private final Class<? extends SocketChannel> channelType;
+  private final Deliveries deliveries;
+  private final Queue<Channel> channels = new ConcurrentLinkedQueue<>();
+
+  LeanWsClients(Vertx vertx, Deliveries deliveries) {
+    super(vertx);
+    this.deliveries = deliveries;
+    IoHandlerFactory io;
+    if (IoUring.isAvailable()) {
+      io = IoUringIoHandler.newFactory();
+      channelType = IoUringSocketChannel.class;
+    } else if (Epoll.isAvailable()) {
+      io = EpollIoHandler.newFactory();
+      channelType = EpollSocketChannel.class;
+    } else {
+      io = NioIoHandler.newFactory();
+      channelType = NioSocketChannel.class;
+    }
+    group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
+  }
+
+  @Override
+  Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
+    return Opener.run(count, concurrency, deadline, i -> connect(i, nodes.get(i % nodes.size()), channel));
+  }
+
+  private Future<Void> connect(int index, Node node, String channel) {
+    Promise<Void> subscribed = Promise.promise();
+    new Bootstrap().group(group).channel(channelType)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
+        .handler(new Subscriber(index, node, channel, subscribed))
+        .connect(node.wsHost, node.wsPort)
+        .addListener((ChannelFutureListener) f -> {
+          if (f.isSuccess()) {
+            channels.add(f.channel());
+          } else {
+            subscribed.tryFail(f.cause());
+          }
+        });
+    return subscribed.future();
+  }
+
+  @Override
+  protected Future<?> closeConnections() {
+    Promise<Void> all = Promise.promise();
+    int[] left = {channels.size()};
+    if (left[0] == 0) {
+      return Future.succeededFuture();
+    }
+    for (Channel ch : channels) {
+      ch.eventLoop().execute(() -> {
+        if (ch.isActive()) {
+          ch.writeAndFlush(frame(OP_CLOSE, new byte[] {0x03, (byte) 0xe8})); // 1000
+        }
+        ch.close().addListener(f -> {
+          synchronized (left) {
+            if (--left[0] == 0) {
+              all.complete();
+            }
+          }
+        });
+      });
+    }
+    return all.future();
+  }
+
+  @Override
+  protected Future<Void> closeClient() {
+    Promise<Void> done = Promise.promise();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete());
+    return done.future();
+  }
+
+  /** A masked client frame (RFC 6455 §5.2), FIN set. */
+  static ByteBuf frame(int opcode, byte[] payload) {
+    int n = payload.length;
+    ByteBuf out = io.netty.buffer.Unpooled.buffer(14 + n);
+    out.writeByte(0x80 | opcode);
+    if (n < 126) {
+      out.writeByte(0x80 | n);
+    } else if (n <= 0xFFFF) {
+      out.writeByte(0x80 | 126).writeShort(n);
+    } else {
+      out.writeByte(0x80 | 127).writeLong(n);
+    }
+    byte[] mask = new byte[4];
+    ThreadLocalRandom.current().nextBytes(mask);
+    out.writeBytes(mask);
+    for (int i = 0; i < n; i++) {
+      out.writeByte(payload[i] ^ mask[i & 3]);
+    }
+    return out;
+  }
+
+  /** One connection: the upgrade, then frames. Runs on its channel's event loop only. */
+  private final class Subscriber extends ChannelInboundHandlerAdapter {
+
+    private final int index;
+    private final Node node;
+    private final String channel;
+    private final Promise<Void> subscribed;
+    private boolean upgraded;
+    private boolean confirmed;
+    private boolean gone; // counted as lost already
+    private ByteBuf pending; // bytes of an incomplete head or frame, or null
+    private byte[] message = new byte[512]; // the payload of the frame (or fragments) being read
+    private int messageLength;
+
+    Subscriber(int index, Node node, String channel, Promise<Void> subscribed) {
+      this.index = index;
+      this.node = node;
+      this.channel = channel;
+      this.subscribed = subscribed;
+    }
+
+    @Override
+    public void channelActive(ChannelHandlerContext ctx) {
+      String request = "GET " + node.wsPath + " HTTP/1.1\r\nHost: " + node.wsHost + ":" + node.wsPort
+          + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+          + "Sec-WebSocket-Key: cHVsc2UtYmVuY2gta2V5MQ==\r\n\r\n";
+      ctx.writeAndFlush(io.netty.buffer.Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+    }
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      ByteBuf in = (ByteBuf) msg;
+      if (pending != null) {
+        pending.writeBytes(in);
+        in.release();
+        in = pending;
+        pending = null;
+      }
+      try {
+        if (!upgraded && !readHead(ctx, in)) {
+          return;
+        }
+        while (upgraded && readFrame(ctx, in)) {
+          // one frame handled
+        }
+      } finally {
+        if (in.isReadable() && ctx.channel().isActive()) {
+          pending = ctx.alloc().heapBuffer(Math.max(256, in.readableBytes() * 2));
+          pending.writeBytes(in);
+        }
+        in.release();
+      }
+    }
+
+    /** Reads the upgrade answer; false while it is incomplete (or refused: the channel closes). */
+    private boolean readHead(ChannelHandlerContext ctx, ByteBuf in) {
+      int end = indexOf(in, new byte[] {'\r', '\n', '\r', '\n'});
+      if (end < 0) {
+        return false;
+      }
+      String head = in.readCharSequence(end + 4 - in.readerIndex(), StandardCharsets.US_ASCII).toString();
+      if (!head.startsWith("HTTP/1.1 101")) {
+        subscribed.tryFail("upgrade refused: " + head.lines().findFirst().orElse(head));
+        ctx.close();
+        return false;
+      }
+      upgraded = true;
+      byte[] subscribe = ("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}").getBytes(StandardCharsets.UTF_8);
+      ctx.writeAndFlush(frame(OP_TEXT, subscribe));
+      return true;
+    }
+
+    /** Reads one whole frame if there is one; false when more bytes are needed. */
+    private boolean readFrame(ChannelHandlerContext ctx, ByteBuf in) {
+      int start = in.readerIndex();
+      if (in.readableBytes() < 2) {
+        return false;
+      }
+      int b0 = in.getUnsignedByte(start);
+      int b1 = in.getUnsignedByte(start + 1);
+      long length = b1 & 0x7F;
+      int header = 2;
+      if (length == 126) {
+        if (in.readableBytes() < 4) {
+          return false;
+        }
+        length = in.getUnsignedShort(start + 2);
+        header = 4;
+      } else if (length == 127) {
+        if (in.readableBytes() < 10) {
+          return false;
+        }
+        length = in.getLong(start + 2);
+        header = 10;
+      }
+      if ((b1 & 0x80) != 0 || length > Integer.MAX_VALUE - 16) {
+        ctx.close(); // servers do not mask; nothing this large is sent
+        return false;
+      }
+      if (in.readableBytes() < header + length) {
+        return false;
+      }
+      int opcode = b0 & 0x0F;
+      boolean fin = (b0 & 0x80) != 0;
+      int n = (int) length;
+      int at = start + header;
+      in.readerIndex(at + n);
+      switch (opcode) {
+        case OP_TEXT, OP_CONTINUATION -> {
+          if (opcode == OP_TEXT) {
+            messageLength = 0;
+          }
+          if (messageLength + n > message.length) {
+            message = java.util.Arrays.copyOf(message, Math.max(message.length * 2, messageLength + n));
+          }
+          in.getBytes(at, message, messageLength, n);
+          messageLength += n;
+          if (fin) {
+            onText(ctx);
+          }
+        }
+        case OP_PING -> {
+          byte[] payload = new byte[n];
+          in.getBytes(at, payload);
+          ctx.writeAndFlush(frame(0xA, payload));
+        }
+        case OP_CLOSE -> {
+          int code = n >= 2 ? in.getUnsignedShort(at) : 1005;
+          if (confirmed && !gone) {
+            gone = true;
+            lost("close " + code);
+          } else {
+            subscribed.tryFail("closed before subscribed (" + code + ")");
+          }
+          ctx.writeAndFlush(frame(OP_CLOSE, n >= 2 ? new byte[] {(byte) (code >> 8), (byte) code} : new byte[0]))
+              .addListener(ChannelFutureListener.CLOSE);
+        }
+        default -> {
+          // pong, binary: not part of the protocol's traffic to a subscriber
+        }
+      }
+      return ctx.channel().isActive();
+    }
+
+    private void onText(ChannelHandlerContext ctx) {
+      if (confirmed) {
+        if (deliveries != null) {
+          deliveries.onMessage(index, message, 0, messageLength);
+        }
+        return;
+      }
+      if (contains(message, messageLength, SUBSCRIBED)) {
+        confirmed = true;
+        subscribed.tryComplete();
+      } else if (contains(message, messageLength, ERROR)) {
+        subscribed.tryFail("subscribe refused: " + new String(message, 0, messageLength, StandardCharsets.UTF_8));
+        ctx.close();
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      if (pending != null) {
+        pending.release();
+        pending = null;
+      }
+      if (confirmed && !gone) {
+        gone = true;
+        lost("connection closed");
+      } else {
+        subscribed.tryFail("connection closed before subscribed");
+      }
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      subscribed.tryFail(cause);
+      ctx.close();
+    }
+  }
+
+  private static int indexOf(ByteBuf in, byte[] needle) {
+    int to = in.writerIndex() - needle.length;
+    outer:
+    for (int i = in.readerIndex(); i <= to; i++) {
+      for (int k = 0; k < needle.length; k++) {
+        if (in.getByte(i + k) != needle[k]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  private static boolean contains(byte[] bytes, int length, byte[] needle) {
+    outer:
+    for (int i = 0; i <= length - needle.length; i++) {
+      for (int k = 0; k < needle.length; k++) {
+        if (bytes[i + k] != needle[k]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
+}
