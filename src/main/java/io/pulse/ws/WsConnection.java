@@ -39,6 +39,7 @@ final class WsConnection {
     this.maxMessageBytes = maxMessageBytes;
     this.onText = onText;
     this.onBinary = onBinary;
+    DirectWrites.apply(ws);
     ws.frameHandler(this::onFrame);
     ws.pongHandler(b -> lastActivity = System.nanoTime());
   }
