@@ -23,7 +23,7 @@ public final class BenchArgs {
       {"--cycles C", "churn: connect-subscribe-disconnect cycles", "1000"},
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
-      {"--client lean|vertx", "WebSocket subscribers of the fan-out scenarios: bare Netty or Vert.x WebSocketClient", "lean"},
+      {"--client lean|vertx", "fan-out subscribers on bare Netty, or Vert.x's WebSocket and HTTP clients", "lean"},
       {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
@@ -50,7 +50,7 @@ public final class BenchArgs {
   public final Path jar;
   public final List<String> nodeJvmArgs;
   public final List<String> nodeConfig;
-  /** Fan-out WebSocket subscribers on bare Netty (true) or the Vert.x WebSocketClient. */
+  /** Fan-out subscribers on bare Netty (true) or on Vert.x's WebSocket and HTTP clients. */
   public final boolean leanClient;
 
   private BenchArgs(Builder b) {

@@ -75,8 +75,12 @@ final class FanoutScenario implements Scenario {
 
   private Group connect(BenchContext ctx, Transport kind, List<Node> on, int count, String channel) throws Exception {
     Deliveries deliveries = new Deliveries(count, ctx.args.messages);
-    Clients clients = kind == Transport.SSE ? new SseClients(ctx.vertx, count, deliveries)
-        : ctx.args.leanClient ? new LeanWsClients(ctx.vertx, deliveries) : new WsClients(ctx.vertx, count, deliveries);
+    Clients clients;
+    if (kind == Transport.SSE) {
+      clients = ctx.args.leanClient ? new LeanSseClients(ctx.vertx, deliveries) : new SseClients(ctx.vertx, count, deliveries);
+    } else {
+      clients = ctx.args.leanClient ? new LeanWsClients(ctx.vertx, deliveries) : new WsClients(ctx.vertx, count, deliveries);
+    }
     String label = names(on);
     try {
       ctx.log("connecting %d %s subscribers to %s", count, kind, label);

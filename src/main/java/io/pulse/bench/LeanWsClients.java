@@ -1,46 +1,23 @@
 package io.pulse.bench;
 
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.IoHandlerFactory;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.SocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import io.netty.channel.uring.IoUring;
-import io.netty.channel.uring.IoUringIoHandler;
-import io.netty.channel.uring.IoUringSocketChannel;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 
 /**
- * WebSocket subscribers written on bare Netty for the fan-out scenarios: the same protocol as a
- * browser (HTTP/1.1 upgrade, masked client frames, {@code subscribe}, pong to every ping, close
- * handshake), but each received frame is parsed in place and its payload handed to the
- * {@link Deliveries} as bytes, without the per-message objects of a general-purpose client. The
- * bench shares the machine's cores with the nodes it measures, so what it spends per delivery
- * is taken from the server (README, Performance). One event loop per core, on the best socket
- * transport available (io_uring, epoll, NIO), like the nodes.
+ * WebSocket subscribers on bare Netty ({@link LeanClients}): the same protocol as a browser
+ * (HTTP/1.1 upgrade, masked client frames, {@code subscribe}, a pong for every ping, the close
+ * handshake), each received frame parsed in place.
  */
-final class LeanWsClients extends Clients {
+final class LeanWsClients extends LeanClients {
 
-  private static final int CONNECT_TIMEOUT_MS = 20_000;
   private static final byte[] SUBSCRIBED = "\"type\":\"subscribed\"".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ERROR = "\"type\":\"error\"".getBytes(StandardCharsets.US_ASCII);
   private static final int OP_CONTINUATION = 0x0;
@@ -48,79 +25,25 @@ final class LeanWsClients extends Clients {
   private static final int OP_CLOSE = 0x8;
   private static final int OP_PING = 0x9;
 
-  private final EventLoopGroup group;
-  private final Class<? extends SocketChannel> channelType;
   private final Deliveries deliveries;
-  private final Queue<Channel> channels = new ConcurrentLinkedQueue<>();
 
   LeanWsClients(Vertx vertx, Deliveries deliveries) {
     super(vertx);
     this.deliveries = deliveries;
-    IoHandlerFactory io;
-    if (IoUring.isAvailable()) {
-      io = IoUringIoHandler.newFactory();
-      channelType = IoUringSocketChannel.class;
-    } else if (Epoll.isAvailable()) {
-      io = EpollIoHandler.newFactory();
-      channelType = EpollSocketChannel.class;
-    } else {
-      io = NioIoHandler.newFactory();
-      channelType = NioSocketChannel.class;
-    }
-    group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
   }
 
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
-    return Opener.run(count, concurrency, deadline, i -> connect(i, nodes.get(i % nodes.size()), channel));
-  }
-
-  private Future<Void> connect(int index, Node node, String channel) {
-    Promise<Void> subscribed = Promise.promise();
-    new Bootstrap().group(group).channel(channelType)
-        .option(ChannelOption.TCP_NODELAY, true)
-        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
-        .handler(new Subscriber(index, node, channel, subscribed))
-        .connect(node.wsHost, node.wsPort)
-        .addListener((ChannelFutureListener) f -> {
-          if (f.isSuccess()) {
-            channels.add(f.channel());
-          } else {
-            subscribed.tryFail(f.cause());
-          }
-        });
-    return subscribed.future();
+    return Opener.run(count, concurrency, deadline, i -> {
+      Node node = nodes.get(i % nodes.size());
+      Promise<Void> subscribed = Promise.promise();
+      return connect(node.wsHost, node.wsPort, new Subscriber(i, node, channel, subscribed), subscribed);
+    });
   }
 
   @Override
-  protected Future<?> closeConnections() {
-    Promise<Void> all = Promise.promise();
-    int[] left = {channels.size()};
-    if (left[0] == 0) {
-      return Future.succeededFuture();
-    }
-    for (Channel ch : channels) {
-      ch.eventLoop().execute(() -> {
-        if (ch.isActive()) {
-          ch.writeAndFlush(frame(OP_CLOSE, new byte[] {0x03, (byte) 0xe8})); // 1000
-        }
-        ch.close().addListener(f -> {
-          synchronized (left) {
-            if (--left[0] == 0) {
-              all.complete();
-            }
-          }
-        });
-      });
-    }
-    return all.future();
-  }
-
-  @Override
-  protected Future<Void> closeClient() {
-    Promise<Void> done = Promise.promise();
-    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete());
-    return done.future();
+  protected void beforeClose(Channel channel) {
+    channel.writeAndFlush(frame(OP_CLOSE, new byte[] {0x03, (byte) 0xe8})); // 1000
   }
 
   /** A masked client frame (RFC 6455 §5.2), FIN set. */

@@ -40,8 +40,13 @@ final class SseParser {
   }
 
   void feed(byte[] chunk) {
-    int start = 0;
-    for (int i = 0; i < chunk.length; i++) {
+    feed(chunk, 0, chunk.length);
+  }
+
+  /** Feeds {@code chunk[from, to)}. */
+  void feed(byte[] chunk, int from, int to) {
+    int start = from;
+    for (int i = from; i < to; i++) {
       if (chunk[i] == '\n') {
         if (lineLength > 0) { // the line began in an earlier chunk
           append(chunk, start, i);
@@ -53,7 +58,7 @@ final class SseParser {
         start = i + 1;
       }
     }
-    append(chunk, start, chunk.length);
+    append(chunk, start, to);
   }
 
   private void append(byte[] chunk, int from, int to) {

@@ -165,8 +165,11 @@ public abstract class Session {
     } else {
       pos.seq = d.seq();
     }
-    lastChannel = d.channel();
-    lastPosition = pos;
+    if (lastPosition != pos) {
+      // Only on a change: a reference store into a long-lived object costs G1 a card to refine.
+      lastChannel = d.channel();
+      lastPosition = pos;
+    }
     write(d);
     listener().delivered(d);
   }

@@ -14,12 +14,12 @@ import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-/** The bench's bare-Netty WebSocket subscribers against a real node. */
+/** The bench's bare-Netty subscribers against a real node. */
 @Timeout(120)
-class LeanWsClientsTest {
+class LeanClientsTest {
 
   @Test
-  void subscribeReceiveEveryFrameSizeAndNoticeAServerClose() throws Exception {
+  void webSocketSubscribersReceiveEveryFrameSizeAnswerPingsAndNoticeAServerClose() throws Exception {
     Vertx vertx = Vertx.vertx();
     try (TestNodes cluster = new TestNodes()) {
       PulseNode pulse = cluster.start("lean", new JsonObject().put("ws.pingSeconds", 1).put("ws.idleTimeoutSeconds", 2));
@@ -54,6 +54,52 @@ class LeanWsClientsTest {
       lean.close();
     } finally {
       vertx.close().await();
+    }
+  }
+
+  @Test
+  void sseSubscribersDecodeChunksOfEverySizeAndNoticeTheStreamEnd() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try (TestNodes cluster = new TestNodes()) {
+      PulseNode pulse = cluster.start("lean-sse", new JsonObject());
+      Node node = new Node("lean-sse", URI.create("http://127.0.0.1:" + pulse.httpPort()),
+          URI.create("ws://127.0.0.1:" + pulse.wsPort() + "/ws"), null, null);
+      int clients = 3;
+      int messages = 4;
+      Deliveries deliveries = new Deliveries(clients, messages);
+      LeanSseClients lean = new LeanSseClients(vertx, deliveries);
+      Clients.Opened opened = lean.open(List.of(node), clients, "bench.lean-sse", 2, System.currentTimeMillis() + 20_000);
+      assertEquals(clients, opened.opened(), String.valueOf(opened.firstError()));
+      awaitLive(pulse, deliveries, clients);
+
+      int[] padding = {0, 200, 5_000, 60_000}; // chunks that span several reads
+      for (int seq = 0; seq < messages; seq++) {
+        Http.publish(pulse.httpPort(), "bench.lean-sse", "bench", new JsonObject().put("seq", seq)
+            .put("bt", EpochMicros.now()).put("pad", "x".repeat(padding[seq])));
+      }
+      await(() -> deliveries.received() == (long) clients * messages, "all deliveries: " + deliveries.received());
+      assertEquals(0, deliveries.duplicates());
+      assertEquals(0, deliveries.unrecognised());
+      assertEquals(0, lean.dropped(), lean.dropReasons());
+
+      cluster.stop(pulse); // ends every stream
+      await(() -> lean.dropped() == clients, "every stream lost: " + lean.dropReasons());
+      lean.close();
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  /** Streams reach the hub asynchronously: warm-up messages (seq -1) until each stream has one. */
+  private static void awaitLive(PulseNode pulse, Deliveries deliveries, int clients) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (deliveries.warmConnections() < clients) {
+      if (System.currentTimeMillis() > deadline) {
+        throw new AssertionError("streams not live: " + deliveries.warmConnections());
+      }
+      Http.publish(pulse.httpPort(), "bench.lean-sse", "bench",
+          new JsonObject().put("seq", -1).put("bt", EpochMicros.now()));
+      Thread.sleep(50);
     }
   }
 

@@ -1,0 +1,113 @@
+package io.pulse.bench;
+
+import io.netty.bootstrap.Bootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import io.netty.channel.uring.IoUring;
+import io.netty.channel.uring.IoUringIoHandler;
+import io.netty.channel.uring.IoUringSocketChannel;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+
+/**
+ * Subscribers written on bare Netty, for the fan-out scenarios: each connection parses what it
+ * receives in place and hands every payload to the {@link Deliveries} as bytes, without the
+ * per-message objects of a general-purpose client. The bench shares the machine's cores with the
+ * nodes it measures, so what it spends per delivery is taken from the server (README,
+ * Performance). One event loop per core, on the best socket transport available (io_uring,
+ * epoll, NIO), like the nodes. This class owns the loops and the connections; a subclass gives
+ * each connection its protocol handler.
+ */
+abstract class LeanClients extends Clients {
+
+  private static final int CONNECT_TIMEOUT_MS = 20_000;
+
+  private final EventLoopGroup group;
+  private final Class<? extends SocketChannel> channelType;
+  private final Queue<Channel> channels = new ConcurrentLinkedQueue<>();
+
+  LeanClients(Vertx vertx) {
+    super(vertx);
+    IoHandlerFactory io;
+    if (IoUring.isAvailable()) {
+      io = IoUringIoHandler.newFactory();
+      channelType = IoUringSocketChannel.class;
+    } else if (Epoll.isAvailable()) {
+      io = EpollIoHandler.newFactory();
+      channelType = EpollSocketChannel.class;
+    } else {
+      io = NioIoHandler.newFactory();
+      channelType = NioSocketChannel.class;
+    }
+    group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
+  }
+
+  /**
+   * Connects to {@code host:port} with {@code handler}; the future is the handler's: it completes
+   * once the connection is subscribed, and fails if the connection cannot be made.
+   */
+  protected final Future<Void> connect(String host, int port, ChannelHandler handler, Promise<Void> subscribed) {
+    new Bootstrap().group(group).channel(channelType)
+        .option(ChannelOption.TCP_NODELAY, true)
+        .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
+        .handler(handler)
+        .connect(host, port)
+        .addListener((ChannelFutureListener) f -> {
+          if (f.isSuccess()) {
+            channels.add(f.channel());
+          } else {
+            subscribed.tryFail(f.cause());
+          }
+        });
+    return subscribed.future();
+  }
+
+  /** What a connection sends before it closes (a WebSocket close frame), on its event loop. */
+  protected void beforeClose(Channel channel) {
+  }
+
+  @Override
+  protected final Future<?> closeConnections() {
+    Promise<Void> all = Promise.promise();
+    AtomicInteger left = new AtomicInteger(channels.size());
+    if (left.get() == 0) {
+      return Future.succeededFuture();
+    }
+    Consumer<Channel> closeOne = ch -> {
+      if (ch.isActive()) {
+        beforeClose(ch);
+      }
+      ch.close().addListener(f -> {
+        if (left.decrementAndGet() == 0) {
+          all.complete();
+        }
+      });
+    };
+    channels.forEach(ch -> ch.eventLoop().execute(() -> closeOne.accept(ch)));
+    return all.future();
+  }
+
+  @Override
+  protected final Future<Void> closeClient() {
+    Promise<Void> done = Promise.promise();
+    group.shutdownGracefully(0, 2, TimeUnit.SECONDS).addListener(f -> done.complete());
+    return done.future();
+  }
+}
