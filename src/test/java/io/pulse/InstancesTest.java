@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.hazelcast.core.HazelcastInstance;
 import io.pulse.node.PulseNode;
+import io.pulse.testing.Await;
 import io.pulse.testing.Http;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.TestNodes;
@@ -15,7 +16,6 @@ import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -64,11 +64,11 @@ class InstancesTest {
         sse.add(SseClient.open(node.httpPort(), "channel=" + channel));
       }
       // Registrations reach the other node asynchronously: probe from it until every client hears.
-      awaitTrue(() -> {
+      Await.until(() -> {
         Http.publish(publisher.httpPort(), channel, "probe", null);
         return ws.stream().allMatch(c -> c.poll(Duration.ofMillis(300)) != null)
             && sse.stream().allMatch(s -> s.poll(Duration.ofMillis(300)) != null);
-      }, "the channel is live on every client");
+      }, Duration.ofSeconds(20), "the channel is live on every client");
       awaitQuiet(ws, sse);
 
       assertEquals(2, registrations(Addresses.channel(channel)),
@@ -90,14 +90,14 @@ class InstancesTest {
       for (SseClient s : sse) {
         assertEquals(ids, s.take(ids.size(), WAIT).stream().map(SseClient.Event::id).toList());
       }
-      awaitTrue(() -> connections("ws") == CLIENTS && connections("sse") == CLIENTS,
+      Await.until(() -> connections("ws") == CLIENTS && connections("sse") == CLIENTS, WAIT,
           "/api/cluster adds up the instances' counts");
     } finally {
       ws.forEach(WsTestClient::close);
       sse.forEach(SseClient::close);
     }
-    awaitTrue(() -> connections("ws") == 0 && connections("sse") == 0, "back to zero");
-    awaitTrue(() -> registrations(Addresses.channel(channel)) == 0, "the consumers go with the last client");
+    Await.until(() -> connections("ws") == 0 && connections("sse") == 0, WAIT, "back to zero");
+    Await.until(() -> registrations(Addresses.channel(channel)) == 0, WAIT, "the consumers go with the last client");
   }
 
   @Test
@@ -114,11 +114,11 @@ class InstancesTest {
       ann1.close();
       JsonObject leave = bob.nextMatching(m -> "leave".equals(m.getString("type")), WAIT);
       assertEquals("ann", leave.getString("from"));
-      awaitTrue(() -> members().equals(new JsonArray().add(new JsonObject().put("name", "ann").put("connections", 1))
-          .add(new JsonObject().put("name", "bob").put("connections", 1))), "ann down to one connection");
+      Await.until(() -> members().equals(new JsonArray().add(new JsonObject().put("name", "ann").put("connections", 1))
+          .add(new JsonObject().put("name", "bob").put("connections", 1))), WAIT, "ann down to one connection");
       ann2.close();
-      awaitTrue(() -> members().equals(new JsonArray().add(new JsonObject().put("name", "bob").put("connections", 1))),
-          "only bob is left");
+      Await.until(() -> members().equals(new JsonArray().add(new JsonObject().put("name", "bob").put("connections", 1))),
+          WAIT, "only bob is left");
     }
   }
 
@@ -151,20 +151,5 @@ class InstancesTest {
         // probes still in flight
       }
     });
-  }
-
-  private static void awaitTrue(BooleanSupplier cond, String what) {
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (!cond.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("timed out: " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
   }
 }

@@ -154,7 +154,7 @@ public final class Deliveries {
    * deliveries a second.
    */
   static long field(byte[] bytes, int from, int to, byte[] key) {
-    int i = indexOf(bytes, from, to, key);
+    int i = Bytes.indexOf(bytes, from, to, key);
     if (i < 0) {
       return MISSING;
     }
@@ -172,18 +172,5 @@ public final class Deliveries {
       value = value * 10 + (bytes[i] - '0');
     }
     return digits == 0 ? MISSING : negative ? -value : value;
-  }
-
-  private static int indexOf(byte[] bytes, int from, int to, byte[] key) {
-    outer:
-    for (int i = from; i <= to - key.length; i++) {
-      for (int k = 0; k < key.length; k++) {
-        if (bytes[i + k] != key[k]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

@@ -3,7 +3,8 @@ package io.pulse.bench;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
-import io.netty.channel.ChannelHandler;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.IoHandlerFactory;
@@ -59,15 +60,54 @@ abstract class LeanClients extends Clients {
     group = new MultiThreadIoEventLoopGroup(Runtime.getRuntime().availableProcessors(), io);
   }
 
+  /** A connection's protocol handler: its opening, and its loss counted once. */
+  protected abstract class Connection extends ChannelInboundHandlerAdapter {
+    private final Promise<Void> opening = Promise.promise();
+    private boolean open;
+    private boolean gone;
+
+    /** Subscribed: from now on, the connection's end counts as lost. */
+    protected final void opened() {
+      open = true;
+      opening.tryComplete();
+    }
+
+    protected final boolean isOpen() {
+      return open;
+    }
+
+    /** The connection ended ({@code why}): lost if it was open, else its opening failed. */
+    protected final void ended(String why) {
+      if (!open) {
+        opening.tryFail(why);
+      } else if (!gone) {
+        gone = true;
+        lost(why);
+      }
+    }
+
+    @Override
+    public void channelInactive(ChannelHandlerContext ctx) {
+      ended(open ? "connection closed" : "connection closed before it was open");
+    }
+
+    @Override
+    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+      opening.tryFail(cause);
+      ctx.close();
+    }
+  }
+
   /**
-   * Connects to {@code host:port} with {@code handler}; the future is the handler's: it completes
-   * once the connection is subscribed, and fails if the connection cannot be made.
+   * Connects to {@code host:port} with {@code connection}; completes once it is open
+   * (subscribed), fails if it cannot be made or opened.
    */
-  protected final Future<Void> connect(String host, int port, ChannelHandler handler, Promise<Void> subscribed) {
+  protected final Future<Void> connect(String host, int port, Connection connection) {
+    Promise<Void> subscribed = connection.opening;
     new Bootstrap().group(group).channel(channelType)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
-        .handler(handler)
+        .handler(connection)
         .connect(host, port)
         .addListener((ChannelFutureListener) f -> {
           if (f.isSuccess()) {

@@ -3,8 +3,6 @@ package io.pulse.bench;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
@@ -31,35 +29,30 @@ final class LeanSseClients extends LeanClients {
     String uri = "/events?channel=" + URLEncoder.encode(channel, StandardCharsets.UTF_8);
     return Opener.run(count, concurrency, deadline, i -> {
       Node node = nodes.get(i % nodes.size());
-      Promise<Void> open = Promise.promise();
-      return connect(node.httpHost, node.httpPort, new Stream(i, node, uri, open), open);
+      return connect(node.httpHost, node.httpPort, new Stream(i, node, uri));
     });
   }
 
   /** One stream: the response head, then the chunked body. Runs on its channel's event loop only. */
-  private final class Stream extends ChannelInboundHandlerAdapter {
+  private final class Stream extends Connection {
 
     private static final byte[] HEAD_END = {'\r', '\n', '\r', '\n'};
 
     private final Node node;
     private final String uri;
-    private final Promise<Void> open;
     private final SseParser parser;
     private byte[] bytes = new byte[2048]; // what arrived, copied out of Netty's buffer
     private byte[] head = new byte[0]; // the head so far, until its blank line
-    private boolean streaming;
     private boolean chunked;
-    private boolean gone;
     // chunked body: reading a size line, a chunk's data (remaining bytes) or the CRLF after it
     private int state; // 0 size, 1 data, 2 CRLF after data, 3 end
     private long size;
     private boolean extension;
     private long remaining;
 
-    Stream(int index, Node node, String uri, Promise<Void> open) {
+    Stream(int index, Node node, String uri) {
       this.node = node;
       this.uri = uri;
-      this.open = open;
       this.parser = new SseParser((b, from, to) -> deliveries.onMessage(index, b, from, to));
     }
 
@@ -80,7 +73,7 @@ final class LeanSseClients extends LeanClients {
       in.readBytes(bytes, 0, n);
       in.release();
       int at = 0;
-      if (!streaming) {
+      if (!isOpen()) {
         at = readHead(ctx, n);
         if (at < 0) {
           return;
@@ -98,20 +91,19 @@ final class LeanSseClients extends LeanClients {
       int before = head.length;
       head = Arrays.copyOf(head, before + n);
       System.arraycopy(bytes, 0, head, before, n);
-      int end = indexOf(head, HEAD_END);
+      int end = Bytes.indexOf(head, 0, head.length, HEAD_END);
       if (end < 0) {
         return -1;
       }
       String text = new String(head, 0, end, StandardCharsets.ISO_8859_1);
       String lower = text.toLowerCase(Locale.ROOT);
       if (!text.startsWith("HTTP/1.1 200") || !lower.contains("content-type: text/event-stream")) {
-        open.tryFail("GET " + uri + " answered " + text.lines().findFirst().orElse(text));
+        ended("GET " + uri + " answered " + text.lines().findFirst().orElse(text));
         ctx.close();
         return -1;
       }
-      streaming = true;
       chunked = lower.contains("transfer-encoding: chunked");
-      open.tryComplete();
+      opened();
       int bodyInHead = head.length - (end + HEAD_END.length);
       head = null;
       return n - bodyInHead;
@@ -127,7 +119,8 @@ final class LeanSseClients extends LeanClients {
               extension = false;
               if (size == 0) {
                 state = 3;
-                ended(ctx, "stream ended");
+                ended("stream ended");
+                ctx.close();
                 return;
               }
               remaining = size;
@@ -159,44 +152,5 @@ final class LeanSseClients extends LeanClients {
         }
       }
     }
-
-    private void ended(ChannelHandlerContext ctx, String why) {
-      if (!gone) {
-        gone = true;
-        lost(why);
-      }
-      ctx.close();
-    }
-
-    @Override
-    public void channelInactive(ChannelHandlerContext ctx) {
-      if (streaming) {
-        if (!gone) {
-          gone = true;
-          lost("connection closed");
-        }
-      } else {
-        open.tryFail("connection closed before the stream opened");
-      }
-    }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      open.tryFail(cause);
-      ctx.close();
-    }
-  }
-
-  private static int indexOf(byte[] bytes, byte[] needle) {
-    outer:
-    for (int i = 0; i <= bytes.length - needle.length; i++) {
-      for (int k = 0; k < needle.length; k++) {
-        if (bytes[i + k] != needle[k]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
   }
 }

@@ -1,11 +1,11 @@
 package io.pulse.bench;
 
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -20,6 +20,8 @@ final class LeanWsClients extends LeanClients {
 
   private static final byte[] SUBSCRIBED = "\"type\":\"subscribed\"".getBytes(StandardCharsets.US_ASCII);
   private static final byte[] ERROR = "\"type\":\"error\"".getBytes(StandardCharsets.US_ASCII);
+  private static final ByteBuf HEAD_END = Unpooled.unreleasableBuffer(
+      Unpooled.wrappedBuffer(new byte[] {'\r', '\n', '\r', '\n'}));
   private static final int OP_CONTINUATION = 0x0;
   private static final int OP_TEXT = 0x1;
   private static final int OP_CLOSE = 0x8;
@@ -36,8 +38,7 @@ final class LeanWsClients extends LeanClients {
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
     return Opener.run(count, concurrency, deadline, i -> {
       Node node = nodes.get(i % nodes.size());
-      Promise<Void> subscribed = Promise.promise();
-      return connect(node.wsHost, node.wsPort, new Subscriber(i, node, channel, subscribed), subscribed);
+      return connect(node.wsHost, node.wsPort, new Subscriber(i, node, channel));
     });
   }
 
@@ -49,7 +50,7 @@ final class LeanWsClients extends LeanClients {
   /** A masked client frame (RFC 6455 §5.2), FIN set. */
   static ByteBuf frame(int opcode, byte[] payload) {
     int n = payload.length;
-    ByteBuf out = io.netty.buffer.Unpooled.buffer(14 + n);
+    ByteBuf out = Unpooled.buffer(14 + n);
     out.writeByte(0x80 | opcode);
     if (n < 126) {
       out.writeByte(0x80 | n);
@@ -68,24 +69,20 @@ final class LeanWsClients extends LeanClients {
   }
 
   /** One connection: the upgrade, then frames. Runs on its channel's event loop only. */
-  private final class Subscriber extends ChannelInboundHandlerAdapter {
+  private final class Subscriber extends Connection {
 
     private final int index;
     private final Node node;
     private final String channel;
-    private final Promise<Void> subscribed;
     private boolean upgraded;
-    private boolean confirmed;
-    private boolean gone; // counted as lost already
     private ByteBuf pending; // bytes of an incomplete head or frame, or null
     private byte[] message = new byte[512]; // the payload of the frame (or fragments) being read
     private int messageLength;
 
-    Subscriber(int index, Node node, String channel, Promise<Void> subscribed) {
+    Subscriber(int index, Node node, String channel) {
       this.index = index;
       this.node = node;
       this.channel = channel;
-      this.subscribed = subscribed;
     }
 
     @Override
@@ -93,7 +90,7 @@ final class LeanWsClients extends LeanClients {
       String request = "GET " + node.wsPath + " HTTP/1.1\r\nHost: " + node.wsHost + ":" + node.wsPort
           + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
           + "Sec-WebSocket-Key: cHVsc2UtYmVuY2gta2V5MQ==\r\n\r\n";
-      ctx.writeAndFlush(io.netty.buffer.Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
+      ctx.writeAndFlush(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
     }
 
     @Override
@@ -123,13 +120,13 @@ final class LeanWsClients extends LeanClients {
 
     /** Reads the upgrade answer; false while it is incomplete (or refused: the channel closes). */
     private boolean readHead(ChannelHandlerContext ctx, ByteBuf in) {
-      int end = indexOf(in, new byte[] {'\r', '\n', '\r', '\n'});
+      int end = ByteBufUtil.indexOf(HEAD_END.duplicate(), in);
       if (end < 0) {
         return false;
       }
       String head = in.readCharSequence(end + 4 - in.readerIndex(), StandardCharsets.US_ASCII).toString();
       if (!head.startsWith("HTTP/1.1 101")) {
-        subscribed.tryFail("upgrade refused: " + head.lines().findFirst().orElse(head));
+        ended("upgrade refused: " + head.lines().findFirst().orElse(head));
         ctx.close();
         return false;
       }
@@ -195,12 +192,7 @@ final class LeanWsClients extends LeanClients {
         }
         case OP_CLOSE -> {
           int code = n >= 2 ? in.getUnsignedShort(at) : 1005;
-          if (confirmed && !gone) {
-            gone = true;
-            lost("close " + code);
-          } else {
-            subscribed.tryFail("closed before subscribed (" + code + ")");
-          }
+          ended("close " + code);
           ctx.writeAndFlush(frame(OP_CLOSE, n >= 2 ? new byte[] {(byte) (code >> 8), (byte) code} : new byte[0]))
               .addListener(ChannelFutureListener.CLOSE);
         }
@@ -212,17 +204,16 @@ final class LeanWsClients extends LeanClients {
     }
 
     private void onText(ChannelHandlerContext ctx) {
-      if (confirmed) {
+      if (isOpen()) {
         if (deliveries != null) {
           deliveries.onMessage(index, message, 0, messageLength);
         }
         return;
       }
-      if (contains(message, messageLength, SUBSCRIBED)) {
-        confirmed = true;
-        subscribed.tryComplete();
-      } else if (contains(message, messageLength, ERROR)) {
-        subscribed.tryFail("subscribe refused: " + new String(message, 0, messageLength, StandardCharsets.UTF_8));
+      if (Bytes.indexOf(message, 0, messageLength, SUBSCRIBED) >= 0) {
+        opened();
+      } else if (Bytes.indexOf(message, 0, messageLength, ERROR) >= 0) {
+        ended("subscribe refused: " + new String(message, 0, messageLength, StandardCharsets.UTF_8));
         ctx.close();
       }
     }
@@ -233,45 +224,7 @@ final class LeanWsClients extends LeanClients {
         pending.release();
         pending = null;
       }
-      if (confirmed && !gone) {
-        gone = true;
-        lost("connection closed");
-      } else {
-        subscribed.tryFail("connection closed before subscribed");
-      }
+      super.channelInactive(ctx);
     }
-
-    @Override
-    public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-      subscribed.tryFail(cause);
-      ctx.close();
-    }
-  }
-
-  private static int indexOf(ByteBuf in, byte[] needle) {
-    int to = in.writerIndex() - needle.length;
-    outer:
-    for (int i = in.readerIndex(); i <= to; i++) {
-      for (int k = 0; k < needle.length; k++) {
-        if (in.getByte(i + k) != needle[k]) {
-          continue outer;
-        }
-      }
-      return i;
-    }
-    return -1;
-  }
-
-  private static boolean contains(byte[] bytes, int length, byte[] needle) {
-    outer:
-    for (int i = 0; i <= length - needle.length; i++) {
-      for (int k = 0; k < needle.length; k++) {
-        if (bytes[i + k] != needle[k]) {
-          continue outer;
-        }
-      }
-      return true;
-    }
-    return false;
   }
 }

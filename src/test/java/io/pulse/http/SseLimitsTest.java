@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.Addresses;
 import io.pulse.node.PulseNode;
+import io.pulse.testing.Await;
 import io.pulse.testing.Http;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.TestNodes;
@@ -50,13 +51,13 @@ class SseLimitsTest {
       SseClient third = SseClient.open(port, "channel=l.c");
       assertEquals(200, third.status, "not an error status: that would stop EventSource for good");
       assertEquals("text/event-stream; charset=utf-8", third.headers.firstValue("Content-Type").orElse(""));
-      awaitTrue(third::ended, "the refused stream ends at once");
+      Await.until(third::ended, Duration.ofSeconds(10), "the refused stream ends at once");
       assertTrue(third.retry >= SseHandler.FULL_RETRY_MS, "retry: " + third.retry);
       assertTrue(node.metrics().count("pulse.refused", "reason", "max_connections") >= 1);
       third.close();
     }
     // Slots are given back when streams close.
-    awaitTrue(() -> node.metrics().connections("sse").get() == 0, "connections released");
+    Await.until(() -> node.metrics().connections("sse").get() == 0, Duration.ofSeconds(10), "connections released");
     try (SseClient again = SseClient.open(port, "channel=l.d")) {
       again.awaitLive(port, "l.d");
     }
@@ -73,7 +74,7 @@ class SseLimitsTest {
       out.write(("GET /events?channel=l.slow HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
       out.flush();
       healthy.awaitLive(port, "l.slow");
-      awaitTrue(() -> node.metrics().connections("sse").get() == 2, "both streams open");
+      Await.until(() -> node.metrics().connections("sse").get() == 2, Duration.ofSeconds(10), "both streams open");
       String chunk = "x".repeat(60_000);
       int sent = 0;
       while (node.metrics().count("pulse.disconnects", "transport", "sse", "reason", "slow_consumer") < 1 && sent < 2000) {
@@ -85,19 +86,9 @@ class SseLimitsTest {
       assertEquals(1.0, node.metrics().count("pulse.disconnects", "transport", "sse", "reason", "slow_consumer"),
           "disconnected after " + sent + " messages of 60 kB");
       assertTrue(node.metrics().count("pulse.messages.dropped", "transport", "sse", "reason", "slow_consumer") >= 1);
-      awaitTrue(() -> node.metrics().connections("sse").get() == 1, "the slow stream is gone");
+      Await.until(() -> node.metrics().connections("sse").get() == 1, Duration.ofSeconds(10), "the slow stream is gone");
       Http.publish(port, "l.slow", "after", 1);
       assertEquals("after", healthy.next(Duration.ofSeconds(10)).json().getString("type"));
-    }
-  }
-
-  private static void awaitTrue(java.util.function.BooleanSupplier cond, String what) throws InterruptedException {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!cond.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("timed out waiting: " + what);
-      }
-      Thread.sleep(20);
     }
   }
 }

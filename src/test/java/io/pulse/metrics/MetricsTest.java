@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.node.NodeState;
 import io.pulse.node.PulseNode;
+import io.pulse.testing.Await;
 import io.pulse.testing.Http;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.TestNodes;
@@ -70,7 +71,9 @@ class MetricsTest {
       sse.take(5, Duration.ofSeconds(10));
       Http.get(port, "/events?channel=bad..channel");
       String after = scrape();
-      assertEquals(published1 + 5, value(after, "pulse_messages_published_total", ""));
+      // the node publishes its own cluster.stats once a second: at most one or two of those fall in here
+      double grown = value(after, "pulse_messages_published_total", "") - published1;
+      assertTrue(grown >= 5 && grown <= 7, "the 5 publishes counted: " + grown);
       assertTrue(value(after, "pulse_messages_delivered_total", "transport=\"sse\"") >= delivered0 + 5);
       assertTrue(value(after, "pulse_delivery_latency_seconds_count", "") >= latency0 + 5);
       assertTrue(value(after, "pulse_refused_total", "reason=\"bad_request\"") >= 1);
@@ -81,7 +84,8 @@ class MetricsTest {
       assertTrue(after.contains("jvm_memory_used_bytes"), "JVM metrics are on");
       assertTrue(after.contains("vertx_http_server_requests_total"), "Vert.x metrics are on");
     }
-    awaitTrue(() -> value(scrape(), "pulse_connections", "transport=\"sse\"") == 0);
+    Await.until(() -> value(scrape(), "pulse_connections", "transport=\"sse\"") == 0, Duration.ofSeconds(10),
+        "no SSE connection left");
     String end = scrape();
     assertTrue(value(end, "pulse_disconnects_total", "reason=\"client_closed\",transport=\"sse\"") >= 1,
         end.lines().filter(l -> l.startsWith("pulse_disconnects")).toList().toString());
@@ -140,7 +144,7 @@ class MetricsTest {
     assertEquals(200, Http.get(port, "/health").statusCode());
     SseClient refused = SseClient.open(port, "channel=m.late");
     assertEquals(200, refused.status);
-    awaitTrue(refused::ended);
+    Await.until(refused::ended, Duration.ofSeconds(10), "the refused stream ends");
     assertTrue(refused.retry >= 10_000);
     refused.close();
   }
@@ -169,18 +173,5 @@ class MetricsTest {
       }
     }
     return null;
-  }
-
-  private static void awaitTrue(java.util.function.BooleanSupplier cond) {
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (!cond.getAsBoolean()) {
-      assertTrue(System.currentTimeMillis() < deadline, "timed out");
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.Addresses;
 import io.pulse.node.PulseNode;
+import io.pulse.testing.Await;
 import io.pulse.testing.Http;
 import io.pulse.testing.RawWs;
 import io.pulse.testing.TestNodes;
@@ -84,8 +85,8 @@ class WsClusterTest {
       bob.ws.close(); // dropped without leaving
       JsonObject leave = carl.nextMatching(m -> "leave".equals(m.getString("type")) && "bob".equals(m.getString("from")), WAIT);
       assertEquals("chat.r1", leave.getString("channel"));
-      awaitTrue(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r1/presence").body())
-          .getJsonArray("members")).equals(List.of("carl")), "presence follows within 2 s");
+      Await.until(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r1/presence").body())
+          .getJsonArray("members")).equals(List.of("carl")), Duration.ofSeconds(5), "presence follows within 2 s");
     }
   }
 
@@ -217,7 +218,7 @@ class WsClusterTest {
     try (RawWs raw = new RawWs(b.wsPort(), "/ws"); WsTestClient healthy = WsTestClient.connect(b.wsPort())) {
       raw.text("{\"type\":\"subscribe\",\"channel\":\"w3.big\"}");
       healthy.request(msg("subscribe").put("channel", "w3.big"));
-      awaitTrue(() -> b.metrics().subscriptions("ws").get() >= 2, "both subscribed");
+      Await.until(() -> b.metrics().subscriptions("ws").get() >= 2, Duration.ofSeconds(5), "both subscribed");
       String chunk = "x".repeat(8000);
       int sent = 0;
       while (b.metrics().count("pulse.disconnects", "transport", "ws", "reason", "slow_consumer") < 1 && sent < 3000) {
@@ -239,8 +240,8 @@ class WsClusterTest {
     try (WsTestClient dora = WsTestClient.connect(c.wsPort()); WsTestClient ann = WsTestClient.connect(a.wsPort())) {
       ann.request(msg("join").put("room", "r9").put("name", "ann"));
       dora.request(msg("join").put("room", "r9").put("name", "dora"));
-      awaitTrue(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r9/presence").body())
-          .getJsonArray("members")).equals(List.of("ann", "dora")), "both present");
+      Await.until(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r9/presence").body())
+          .getJsonArray("members")).equals(List.of("ann", "dora")), Duration.ofSeconds(5), "both present");
       long t0 = System.currentTimeMillis();
       // A crash as Hazelcast sees it: the member vanishes without leaving the cluster.
       com.hazelcast.core.HazelcastInstance hz = ((io.vertx.spi.cluster.hazelcast.HazelcastClusterManager)
@@ -249,10 +250,10 @@ class WsClusterTest {
       JsonObject leave = ann.nextMatching(m -> "leave".equals(m.getString("type")) && "dora".equals(m.getString("from")),
           Duration.ofSeconds(15));
       assertEquals("node_left", leave.getJsonObject("data").getString("reason"));
-      awaitTrue(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r9/presence").body())
-          .getJsonArray("members")).equals(List.of("ann")), "dora gone from presence");
-      awaitTrue(() -> new JsonObject(Http.get(a.httpPort(), "/api/cluster").body()).getJsonObject("totals")
-          .getInteger("nodes") == 2, "node gone from /api/cluster");
+      Await.until(() -> names(new JsonObject(Http.get(a.httpPort(), "/api/rooms/r9/presence").body())
+          .getJsonArray("members")).equals(List.of("ann")), Duration.ofSeconds(5), "dora gone from presence");
+      Await.until(() -> new JsonObject(Http.get(a.httpPort(), "/api/cluster").body()).getJsonObject("totals")
+          .getInteger("nodes") == 2, Duration.ofSeconds(5), "node gone from /api/cluster");
       assertTrue(System.currentTimeMillis() - t0 < 15_000, "within 15 s");
     } finally {
       cluster.stop(c);
@@ -263,9 +264,9 @@ class WsClusterTest {
   @DisplayName("/api/cluster counts WebSocket connections per node within 2 s")
   void clusterCounts() {
     try (WsTestClient c1 = WsTestClient.connect(b.wsPort()); WsTestClient c2 = WsTestClient.connect(b.wsPort())) {
-      awaitTrue(() -> wsOf(b.nodeId()) == 2, "two on node b");
+      Await.until(() -> wsOf(b.nodeId()) == 2, Duration.ofSeconds(5), "two on node b");
     }
-    awaitTrue(() -> wsOf(b.nodeId()) == 0, "back to zero");
+    Await.until(() -> wsOf(b.nodeId()) == 0, Duration.ofSeconds(5), "back to zero");
   }
 
   private int wsOf(String nodeId) {
@@ -292,20 +293,5 @@ class WsClusterTest {
 
   private static List<String> names(JsonArray members) {
     return members.stream().map(o -> ((JsonObject) o).getString("name")).toList();
-  }
-
-  private static void awaitTrue(java.util.function.BooleanSupplier cond, String what) {
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (!cond.getAsBoolean()) {
-      if (System.currentTimeMillis() > deadline) {
-        throw new AssertionError("timed out: " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
-    }
   }
 }
