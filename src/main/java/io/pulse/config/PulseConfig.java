@@ -242,8 +242,13 @@ public final class PulseConfig {
     return host + "-" + httpPort();
   }
 
-  private static int perCore(int n) {
-    return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+  /**
+   * {@code n}, or for 0 one instance per two cores (at least one): a fan-out's writes cost as much
+   * again in the kernel, and the collector, Hazelcast and the publish path need cores too
+   * (README, Performance: on 2 cores, one instance per transport beat two).
+   */
+  private static int halfTheCores(int n) {
+    return n > 0 ? n : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
   }
 
   public String clusterName() { return s("cluster.name"); }
@@ -254,10 +259,10 @@ public final class PulseConfig {
   public int httpPort() { return i("http.port"); }
   public String wsHost() { return s("ws.host"); }
   public int wsPort() { return i("ws.port"); }
-  /** Instances of the WebSocket verticle, one per event loop; 0 (the default) = one per CPU core. */
-  public int wsInstances() { return perCore(i("ws.instances")); }
-  /** Instances of the HTTP/SSE verticle, one per event loop; 0 (the default) = one per CPU core. */
-  public int httpInstances() { return perCore(i("http.instances")); }
+  /** Instances of the WebSocket verticle, one per event loop; 0 (the default) = one per two cores. */
+  public int wsInstances() { return halfTheCores(i("ws.instances")); }
+  /** Instances of the HTTP/SSE verticle, one per event loop; 0 (the default) = one per two cores. */
+  public int httpInstances() { return halfTheCores(i("http.instances")); }
   public String wsPath() { return s("ws.path"); }
   public int wsPingSeconds() { return i("ws.pingSeconds"); }
   public int wsIdleTimeoutSeconds() { return i("ws.idleTimeoutSeconds"); }
