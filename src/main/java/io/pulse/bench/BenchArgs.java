@@ -23,7 +23,7 @@ public final class BenchArgs {
       {"--cycles C", "churn: connect-subscribe-disconnect cycles", "1000"},
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
-      {"--client lean|vertx", "fan-out subscribers on bare Netty, or Vert.x's WebSocket and HTTP clients", "lean"},
+      {"--client lean|vertx", "fan-out subscribers: bare Netty, or Vert.x clients", "lean"},
       {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},

@@ -23,13 +23,15 @@ class BenchArgsTest {
     assertEquals(200, a.concurrency);
     assertTrue(a.startsNodes());
     assertNull(a.jar);
+    assertTrue(a.leanClient);
   }
 
   @Test
   void everyOption() {
     BenchArgs a = BenchArgs.parse("--scenario", "sse-fanout", "--subscribers", "5_000", "--messages", "50", "--rate", "50",
         "--nodes", "3", "--cycles", "10", "--channels", "2", "--concurrency", "7", "--warmup", "0", "--hold", "1", "--timeout", "120",
-        "--jar", "x/pulse.jar", "--node-jvm-arg", "-Xmx1g", "--node-config", "limits.sendQueueBytes=65536");
+        "--jar", "x/pulse.jar", "--node-jvm-arg", "-Xmx1g", "--node-config", "limits.sendQueueBytes=65536",
+        "--client", "vertx");
     assertEquals(5000, a.subscribers);
     assertEquals(50, a.messages);
     assertEquals(50, a.rate);
@@ -43,6 +45,7 @@ class BenchArgsTest {
     assertEquals(Path.of("x/pulse.jar"), a.jar);
     assertEquals(List.of("-Xmx1g"), a.nodeJvmArgs);
     assertEquals(List.of("limits.sendQueueBytes=65536"), a.nodeConfig);
+    assertFalse(a.leanClient);
   }
 
   @Test
@@ -82,6 +85,7 @@ class BenchArgsTest {
     assertMessage("--nodes 2 contradicts 1 --target", "--scenario", "idle", "--nodes", "2", "--target", "http://x:1");
     assertMessage("--node-config needs key=value", "--scenario", "idle", "--node-config", "novalue");
     assertMessage("--nodes is at most 8", "--scenario", "idle", "--nodes", "9");
+    assertMessage("--client must be lean or vertx, got 'netty'", "--scenario", "ws-fanout", "--client", "netty");
   }
 
   @Test
