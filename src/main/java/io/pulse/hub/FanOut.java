@@ -39,7 +39,7 @@ public final class FanOut {
     return this::listen;
   }
 
-  /** Addresses with a consumer (for tests and metrics). */
+  /** Addresses with a consumer. */
   public synchronized int consumers() {
     return addresses.size();
   }

@@ -1,0 +1,114 @@
+package io.pulse.hub;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.pulse.Addresses;
+import io.pulse.testing.Await;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+/** One event-bus consumer per address for several listeners, each served on its own event loop. */
+@Timeout(30)
+class FanOutTest {
+
+  static final String ADDRESS = Addresses.channel("fan.t");
+  static final Duration WAIT = Duration.ofSeconds(10);
+
+  /** A listener as a transport instance would be: on an event loop of its own. */
+  static final class Listening extends VerticleBase {
+    final FanOut fan;
+    final List<Long> seqs = new CopyOnWriteArrayList<>();
+    final Set<String> threads = ConcurrentHashMap.newKeySet();
+    volatile String ownThread;
+    Hub.Registration registration;
+
+    Listening(FanOut fan) {
+      this.fan = fan;
+    }
+
+    @Override
+    public Future<?> start() {
+      ownThread = Thread.currentThread().getName();
+      registration = fan.bus().listen(ADDRESS, d -> {
+        threads.add(Thread.currentThread().getName());
+        seqs.add(d.seq());
+      });
+      return registration.ready();
+    }
+
+    /** Cancels on the listener's own event loop, as a hub does. */
+    void cancel() {
+      context.runOnContext(v -> registration.cancel());
+    }
+  }
+
+  @Test
+  void oneConsumerFeedsEveryListenerInOrderOnItsOwnLoop() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      FanOut fan = new FanOut(vertx.eventBus());
+      List<Listening> listeners = new CopyOnWriteArrayList<>();
+      vertx.deployVerticle(() -> {
+        Listening l = new Listening(fan);
+        listeners.add(l);
+        return l;
+      }, new DeploymentOptions().setInstances(3)).await();
+      assertEquals(1, fan.consumers(), "one consumer for three listeners");
+
+      publish(vertx, 1, 20);
+      for (Listening l : listeners) {
+        Await.until(() -> l.seqs.size() == 20, WAIT, "all 20 on " + l.ownThread + ": " + l.seqs);
+        assertEquals(range(1, 20), l.seqs, "in order");
+        assertEquals(Set.of(l.ownThread), l.threads, "on the listener's own event loop");
+      }
+      assertEquals(3, listeners.stream().map(l -> l.ownThread).distinct().count(), "three loops");
+
+      // One leaves: it hears nothing more, the others go on through the same consumer.
+      Listening gone = listeners.get(0);
+      gone.cancel();
+      Await.until(() -> fan.consumers() == 1, WAIT, "still one consumer");
+      publish(vertx, 21, 25);
+      for (Listening l : listeners.subList(1, 3)) {
+        Await.until(() -> l.seqs.size() == 25, WAIT, "the rest on " + l.ownThread);
+      }
+      assertEquals(20, gone.seqs.size(), "nothing after its cancel");
+
+      // The last one out removes the consumer.
+      listeners.subList(1, 3).forEach(Listening::cancel);
+      Await.until(() -> fan.consumers() == 0, WAIT, "no consumer left");
+      publish(vertx, 26, 26);
+      Thread.sleep(200); // nothing may arrive: give a stray delivery the time to show
+      assertTrue(listeners.stream().allMatch(l -> l.seqs.size() <= 25), "nothing after the last cancel");
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static void publish(Vertx vertx, int from, int to) {
+    for (int seq = from; seq <= to; seq++) {
+      vertx.eventBus().publish(ADDRESS, "{\"seq\":" + seq + "}", new DeliveryOptions()
+          .addHeader(Addresses.HEADER_CHANNEL, "fan.t").addHeader(Addresses.HEADER_SEQ, String.valueOf(seq))
+          .addHeader(Addresses.HEADER_TS, "0"));
+    }
+  }
+
+  private static List<Long> range(long from, long to) {
+    List<Long> out = new ArrayList<>();
+    for (long i = from; i <= to; i++) {
+      out.add(i);
+    }
+    return out;
+  }
+}
