@@ -158,10 +158,10 @@ public final class PulseNode {
         })
         .map(id -> {
           state.markReady();
-          LOG.info("Pulse node '{}' ready: http {}:{}, ws {}:{}{}, cluster '{}' as {} with {} member(s) {}, auth {},"
-              + " transport {}",
-              cfg.nodeName(), cfg.httpHost(), httpPort(), cfg.wsHost(), wsPort(), cfg.wsPath(),
-              cfg.clusterName(), nodeId,
+          LOG.info("Pulse node '{}' ready: http {}:{} ({} instance(s)), ws {}:{}{} ({} instance(s)), cluster '{}' as {}"
+              + " with {} member(s) {}, auth {}, transport {}",
+              cfg.nodeName(), cfg.httpHost(), httpPort(), cfg.httpInstances(), cfg.wsHost(), wsPort(), cfg.wsPath(),
+              cfg.wsInstances(), cfg.clusterName(), nodeId,
               membership.memberIds().size(), cfg.clusterMembers(), cfg.authMode(),
               transportName(vertx));
           if ("dev".equals(cfg.authMode())) {
