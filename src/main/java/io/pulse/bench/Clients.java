@@ -1,56 +1,15 @@
 package io.pulse.bench;
 
-import io.vertx.core.Context;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
-import io.vertx.core.VerticleBase;
-import io.vertx.core.Vertx;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 /**
  * A set of subscriber connections of one transport, all on one channel, feeding one
  * {@link Deliveries}. Connections are spread over the given nodes in turn. This class keeps what
- * both transports share: the event loops the connections are spread over, the account of
- * connections lost during the run, and closing.
+ * both transports share: the account of connections lost during the run, and closing.
  */
 abstract class Clients implements AutoCloseable {
-
-  /**
-   * One event loop per core: a Vert.x connection lives on the event loop of the context that
-   * opened it, and connections opened from one thread would all share one loop, which would then
-   * be the bench's bottleneck (and its queueing part of the measured latency).
-   */
-  private final List<Context> loops;
-
-  protected Clients(Vertx vertx) {
-    List<Context> contexts = new CopyOnWriteArrayList<>();
-    vertx.deployVerticle(() -> new VerticleBase() {
-      @Override
-      public Future<?> start() {
-        contexts.add(context);
-        return Future.succeededFuture();
-      }
-    }, new DeploymentOptions().setInstances(Runtime.getRuntime().availableProcessors()))
-        .toCompletionStage().toCompletableFuture().join();
-    this.loops = List.copyOf(contexts);
-  }
-
-  /** Runs {@code step} (which opens connection {@code i}) on the i-th event loop in turn. */
-  protected final <T> Future<T> onLoop(int i, Supplier<Future<T>> step) {
-    Promise<T> done = Promise.promise();
-    loops.get(i % loops.size()).runOnContext(v -> {
-      try {
-        step.get().onComplete(done);
-      } catch (RuntimeException e) {
-        done.fail(e);
-      }
-    });
-    return done.future();
-  }
 
   /** How opening went. */
   record Opened(int opened, int failed, long millis, String firstError) {

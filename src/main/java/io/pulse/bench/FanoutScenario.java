@@ -77,9 +77,9 @@ final class FanoutScenario implements Scenario {
     Deliveries deliveries = new Deliveries(count, ctx.args.messages);
     Clients clients;
     if (kind == Transport.SSE) {
-      clients = ctx.args.leanClient ? new LeanSseClients(ctx.vertx, deliveries) : new SseClients(ctx.vertx, count, deliveries);
+      clients = ctx.args.leanClient ? new LeanSseClients(deliveries) : new SseClients(ctx.vertx, count, deliveries);
     } else {
-      clients = ctx.args.leanClient ? new LeanWsClients(ctx.vertx, deliveries) : new WsClients(ctx.vertx, count, deliveries);
+      clients = ctx.args.leanClient ? new LeanWsClients(deliveries) : new WsClients(ctx.vertx, count, deliveries);
     }
     String label = names(on);
     try {

@@ -20,7 +20,6 @@ import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringSocketChannel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -40,12 +39,14 @@ abstract class LeanClients extends Clients {
 
   private static final int CONNECT_TIMEOUT_MS = 20_000;
 
+  protected final Deliveries deliveries;
   private final EventLoopGroup group;
   private final Class<? extends SocketChannel> channelType;
   private final Queue<Channel> channels = new ConcurrentLinkedQueue<>();
 
-  LeanClients(Vertx vertx) {
-    super(vertx);
+  /** Subscribers whose messages go to {@code deliveries}. */
+  LeanClients(Deliveries deliveries) {
+    this.deliveries = deliveries;
     IoHandlerFactory io;
     if (IoUring.isAvailable()) {
       io = IoUringIoHandler.newFactory();

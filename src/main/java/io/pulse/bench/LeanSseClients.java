@@ -3,7 +3,6 @@ package io.pulse.bench;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
-import io.vertx.core.Vertx;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -17,11 +16,8 @@ import java.util.Locale;
  */
 final class LeanSseClients extends LeanClients {
 
-  private final Deliveries deliveries;
-
-  LeanSseClients(Vertx vertx, Deliveries deliveries) {
-    super(vertx);
-    this.deliveries = deliveries;
+  LeanSseClients(Deliveries deliveries) {
+    super(deliveries);
   }
 
   @Override

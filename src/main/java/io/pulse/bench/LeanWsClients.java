@@ -6,7 +6,6 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
-import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -27,11 +26,9 @@ final class LeanWsClients extends LeanClients {
   private static final int OP_CLOSE = 0x8;
   private static final int OP_PING = 0x9;
 
-  private final Deliveries deliveries;
-
-  LeanWsClients(Vertx vertx, Deliveries deliveries) {
-    super(vertx);
-    this.deliveries = deliveries;
+  /** {@code deliveries} may be null when nothing is measured. */
+  LeanWsClients(Deliveries deliveries) {
+    super(deliveries);
   }
 
   @Override

@@ -24,12 +24,13 @@ final class SseClients extends Clients {
 
   private static final int CONNECT_TIMEOUT_MS = 20_000;
 
+  private final EventLoops loops;
   private final HttpClientAgent client;
   private final Deliveries deliveries;
   private final Queue<HttpClientResponse> streams = new ConcurrentLinkedQueue<>();
 
   SseClients(Vertx vertx, int maxConnections, Deliveries deliveries) {
-    super(vertx);
+    this.loops = new EventLoops(vertx);
     this.client = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(CONNECT_TIMEOUT_MS).setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(maxConnections + 16).setMaxWaitQueueSize(-1));
     this.deliveries = deliveries;
@@ -38,7 +39,7 @@ final class SseClients extends Clients {
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
     String uri = "/events?channel=" + URLEncoder.encode(channel, StandardCharsets.UTF_8);
-    return Opener.run(count, concurrency, deadline, i -> onLoop(i, () -> stream(nodes.get(i % nodes.size()), uri, i)));
+    return Opener.run(count, concurrency, deadline, i -> loops.onLoop(i, () -> stream(nodes.get(i % nodes.size()), uri, i)));
   }
 
   private Future<HttpClientResponse> stream(Node node, String uri, int index) {

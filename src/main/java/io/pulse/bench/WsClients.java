@@ -23,13 +23,14 @@ final class WsClients extends Clients {
 
   private static final int CONNECT_TIMEOUT_MS = 20_000;
 
+  private final EventLoops loops;
   private final WebSocketClient client;
   private final Deliveries deliveries;
   private final Queue<WebSocket> sockets = new ConcurrentLinkedQueue<>();
 
   /** {@code deliveries} may be null when nothing is published (idle, churn). */
   WsClients(Vertx vertx, int maxConnections, Deliveries deliveries) {
-    super(vertx);
+    this.loops = new EventLoops(vertx);
     this.client = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxConnections(maxConnections + 16).setConnectTimeout(CONNECT_TIMEOUT_MS));
     this.deliveries = deliveries;
@@ -37,7 +38,7 @@ final class WsClients extends Clients {
 
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
-    return Opener.run(count, concurrency, deadline, i -> onLoop(i, () -> {
+    return Opener.run(count, concurrency, deadline, i -> loops.onLoop(i, () -> {
       Deliveries d = deliveries;
       return subscribe(nodes.get(i % nodes.size()), channel, d == null ? data -> { } : data -> {
         byte[] bytes = data.getBytes();
@@ -51,7 +52,7 @@ final class WsClients extends Clients {
 
   /** Churn cycle i: connect, subscribe, wait for {@code subscribed}, close, wait for the close. */
   Future<Void> cycle(int i, Node node, String channel) {
-    return onLoop(i, () -> subscribe(node, channel, data -> { }).compose(WebSocket::close));
+    return loops.onLoop(i, () -> subscribe(node, channel, data -> { }).compose(WebSocket::close));
   }
 
   /**

@@ -38,6 +38,10 @@ class PulseConfigTest {
     assertFalse(c.dropSlowConsumers());
     assertTrue(c.nodeName().endsWith("-8080"));
     assertEquals("auto", c.nodeTransport());
+    int halfTheCores = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
+    assertEquals(halfTheCores, c.httpInstances());
+    assertEquals(halfTheCores, c.wsInstances());
+    assertEquals(3, PulseConfig.of(new JsonObject().put("ws.instances", 3)).wsInstances());
   }
 
   @Test
@@ -75,6 +79,8 @@ class PulseConfigTest {
     assertMessage("'http.port'", () -> PulseConfig.load(null, Map.of(), Map.of("pulse.http.port", "eighty")));
     assertMessage("'sensors.mode'", () -> PulseConfig.of(new JsonObject().put("sensors.mode", "sometimes")));
     assertMessage("'node.transport'", () -> PulseConfig.of(new JsonObject().put("node.transport", "kqueue")));
+    assertMessage("'ws.instances'", () -> PulseConfig.of(new JsonObject().put("ws.instances", 65)));
+    assertMessage("'http.instances'", () -> PulseConfig.of(new JsonObject().put("http.instances", -1)));
     assertMessage("'sensors.enabled'", () -> PulseConfig.load(null, Map.of("PULSE_SENSORS_ENABLED", "yes"), Map.of()));
     assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 0)));
     assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 1.5)));
