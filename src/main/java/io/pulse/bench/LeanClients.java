@@ -18,6 +18,7 @@ import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.channel.uring.IoUring;
 import io.netty.channel.uring.IoUringIoHandler;
 import io.netty.channel.uring.IoUringSocketChannel;
+import io.pulse.net.IoUringSettings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import java.util.Queue;
@@ -48,6 +49,7 @@ abstract class LeanClients extends Clients {
   LeanClients(Deliveries deliveries) {
     this.deliveries = deliveries;
     IoHandlerFactory io;
+    IoUringSettings.apply();
     if (IoUring.isAvailable()) {
       io = IoUringIoHandler.newFactory();
       channelType = IoUringSocketChannel.class;

@@ -9,6 +9,7 @@ import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.http.HttpSseVerticle;
 import io.pulse.metrics.PulseMetrics;
+import io.pulse.net.IoUringSettings;
 import io.pulse.publish.PublishVerticle;
 import io.pulse.sensor.SensorSimulatorVerticle;
 import io.pulse.ws.WsVerticle;
@@ -85,9 +86,10 @@ public final class PulseNode {
    * The socket transport for {@code node.transport}. {@code auto} takes io_uring where the kernel
    * allows it, else epoll, else Java NIO: on Linux the native ones cost less CPU per write (the
    * benchmark measured it; README, Performance). A transport named explicitly but unavailable
-   * falls back to NIO, with a warning from Vert.x.
+   * falls back to NIO, with a warning from Vert.x. Applies {@link IoUringSettings} first.
    */
   public static Transport transport(String name) {
+    IoUringSettings.apply();
     return switch (name) {
       case "io_uring" -> Transport.IO_URING;
       case "epoll" -> Transport.EPOLL;
