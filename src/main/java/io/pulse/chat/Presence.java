@@ -2,6 +2,7 @@ package io.pulse.chat;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
+import io.pulse.cluster.HzFutures;
 import io.pulse.cluster.Membership;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -56,11 +57,11 @@ public final class Presence {
   public Future<Void> write(String nodeId, String room, Map<String, Integer> roster) {
     return map().compose(m -> {
       if (roster.isEmpty()) {
-        return Future.fromCompletionStage(m.removeAsync(key(nodeId, room)), vertx.getOrCreateContext()).mapEmpty();
+        return HzFutures.on(vertx.getOrCreateContext(), m.removeAsync(key(nodeId, room))).mapEmpty();
       }
       JsonObject json = new JsonObject();
       roster.forEach(json::put);
-      return Future.fromCompletionStage(m.setAsync(key(nodeId, room), json.encode()), vertx.getOrCreateContext());
+      return HzFutures.on(vertx.getOrCreateContext(), m.setAsync(key(nodeId, room), json.encode()));
     });
   }
 
@@ -69,7 +70,7 @@ public final class Presence {
     return map().compose(m -> {
       List<Future<String>> reads = new ArrayList<>();
       for (String id : membership.memberIds()) {
-        reads.add(Future.fromCompletionStage(m.getAsync(key(id, room)), vertx.getOrCreateContext()));
+        reads.add(HzFutures.on(vertx.getOrCreateContext(), m.getAsync(key(id, room))));
       }
       return Future.all(reads).map(all -> {
         Map<String, Integer> sum = new TreeMap<>();

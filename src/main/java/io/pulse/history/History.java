@@ -6,6 +6,7 @@ import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.ringbuffer.OverflowPolicy;
 import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
+import io.pulse.cluster.HzFutures;
 import io.pulse.hub.Delivery;
 import io.pulse.messages.Envelope;
 import io.vertx.core.Future;
@@ -55,8 +56,8 @@ public final class History {
 
   /** Appends a message; the future holds its sequence. */
   public Future<Long> append(String channel, String tail) {
-    return buffer(channel).compose(rb -> Future.fromCompletionStage(
-        rb.addAsync(tail, OverflowPolicy.OVERWRITE), vertx.getOrCreateContext()));
+    return buffer(channel).compose(rb -> HzFutures.on(vertx.getOrCreateContext(),
+        rb.addAsync(tail, OverflowPolicy.OVERWRITE)));
   }
 
   /**
@@ -105,7 +106,7 @@ public final class History {
    */
   private Future<List<Delivery>> read(Ringbuffer<String> rb, String channel, long from, int limit, List<Delivery> acc) {
     int max = Math.min(batch, limit - acc.size());
-    return Future.fromCompletionStage(rb.readManyAsync(from, 0, max, null), vertx.getOrCreateContext())
+    return HzFutures.on(vertx.getOrCreateContext(), rb.readManyAsync(from, 0, max, null))
         .compose(rs -> {
           collect(channel, rs, acc);
           if (rs.size() == max && acc.size() < limit) {
