@@ -1,5 +1,7 @@
 package io.pulse;
 
+import io.vertx.core.eventbus.DeliveryOptions;
+
 /**
  * Every event-bus address Pulse uses, in one place.
  *
@@ -37,6 +39,9 @@ public final class Addresses {
   public static final String HEADER_CHANNEL = "c";
   public static final String HEADER_SEQ = "s";
   public static final String HEADER_TS = "t";
+
+  /** Options for a message that must stay on this node (the local addresses). Shared: never modify. */
+  public static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private Addresses() {
   }

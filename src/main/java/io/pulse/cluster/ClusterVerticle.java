@@ -4,7 +4,6 @@ import io.pulse.Addresses;
 import io.pulse.metrics.PulseMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -29,7 +28,6 @@ public final class ClusterVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterVerticle.class);
   static final long STALE_MS = 5000;
   private static final long LAG_PROBE_MS = 100;
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Membership membership;
   private final PulseMetrics metrics;
@@ -120,7 +118,7 @@ public final class ClusterVerticle extends VerticleBase {
     }
     announce();
     vertx.eventBus().send(Addresses.PUBLISH,
-        new JsonObject().put("channel", "cluster.stats").put("event", "stats").put("data", selfInfo()), LOCAL);
+        new JsonObject().put("channel", "cluster.stats").put("event", "stats").put("data", selfInfo()), Addresses.LOCAL);
   }
 
   private void announce() {

@@ -2,7 +2,6 @@ package io.pulse.cluster;
 
 import io.pulse.Addresses;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.function.IntSupplier;
 
@@ -13,7 +12,6 @@ import java.util.function.IntSupplier;
  */
 public final class ConnectionReport {
 
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Vertx vertx;
   private final String transport;
@@ -51,6 +49,6 @@ public final class ConnectionReport {
         .put("transport", transport)
         .put("part", part)
         .put("connections", connections.getAsInt())
-        .put("subscriptions", subscriptions.getAsInt()), LOCAL);
+        .put("subscriptions", subscriptions.getAsInt()), Addresses.LOCAL);
   }
 }

@@ -17,7 +17,6 @@ import io.pulse.metrics.PulseMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -28,7 +27,6 @@ final class ApiHandlers {
 
   private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ApiHandlers.class);
   static final int MAX_WAIT_SECONDS = 30;
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Vertx vertx;
   private final PulseConfig cfg;
@@ -90,7 +88,7 @@ final class ApiHandlers {
       if (!id.anonymous()) {
         body.put("from", id.subject());
       }
-      vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, LOCAL)
+      vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, Addresses.LOCAL)
           .onSuccess(reply -> ctx.response().setStatusCode(202)
               .putHeader("Content-Type", "application/json; charset=utf-8").end(reply.body().encode()))
           .onFailure(err -> {
@@ -244,7 +242,7 @@ final class ApiHandlers {
 
   /** {@code GET /api/cluster}: the cluster view kept by this node's cluster verticle. */
   void cluster(RoutingContext ctx) {
-    vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_VIEW, null, LOCAL)
+    vertx.eventBus().<JsonObject>request(Addresses.CLUSTER_VIEW, null, Addresses.LOCAL)
         .onSuccess(reply -> ctx.json(reply.body()))
         .onFailure(err -> HttpErrors.send(ctx, 503, "cluster view unavailable"));
   }

@@ -4,7 +4,6 @@ import io.pulse.Addresses;
 import io.pulse.cluster.Membership;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -26,7 +25,6 @@ import org.slf4j.LoggerFactory;
 public final class SensorSimulatorVerticle extends VerticleBase {
 
   private static final Logger LOG = LoggerFactory.getLogger(SensorSimulatorVerticle.class);
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Membership membership;
   private final boolean singleton;
@@ -87,6 +85,6 @@ public final class SensorSimulatorVerticle extends VerticleBase {
         .put("channel", "sensors." + sensor.id)
         .put("event", "reading")
         .put("data", sensor.reading(sensor.next(), nodeName));
-    vertx.eventBus().send(Addresses.PUBLISH, msg, LOCAL);
+    vertx.eventBus().send(Addresses.PUBLISH, msg, Addresses.LOCAL);
   }
 }

@@ -14,7 +14,6 @@ import io.pulse.messages.Envelope;
 import io.pulse.metrics.PulseMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -34,7 +33,6 @@ final class WsClient {
   /** Refusals in a row (rate limit) after which the connection is closed with 1008. */
   static final int ABUSE_LIMIT = 50;
   private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   interface Rooms {
     /** Completes once presence shows the new member. */
@@ -299,7 +297,7 @@ final class WsClient {
   }
 
   private void send(JsonObject body, Object ref, java.util.function.Function<String, JsonObject> ok) {
-    vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, LOCAL).onComplete(ar -> {
+    vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, Addresses.LOCAL).onComplete(ar -> {
       if (ar.succeeded()) {
         reply(ref, ok.apply(ar.result().body().getString("id")));
       } else if (ar.cause() instanceof ReplyException re && re.failureCode() == 400) {

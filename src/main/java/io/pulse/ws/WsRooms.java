@@ -8,7 +8,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,7 +24,6 @@ import org.slf4j.LoggerFactory;
 final class WsRooms {
 
   private static final Logger LOG = LoggerFactory.getLogger(WsRooms.class);
-  private static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 
   private final Vertx vertx;
   private final Presence presence;
@@ -54,7 +52,7 @@ final class WsRooms {
       written = writeRoster(room);
     }
     Future<?> published = vertx.eventBus().request(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room)
-        .put("event", join ? "join" : "leave").put("from", name).put("data", new JsonObject().put("name", name)), LOCAL);
+        .put("event", join ? "join" : "leave").put("from", name).put("data", new JsonObject().put("name", name)), Addresses.LOCAL);
     return on(caller, Future.join(written, published).mapEmpty());
   }
 
@@ -94,7 +92,7 @@ final class WsRooms {
     }
     presence.departed(members).onSuccess(gone -> gone.forEach((room, names) -> names.forEach(name ->
         vertx.eventBus().send(Addresses.PUBLISH, new JsonObject().put("channel", "chat." + room).put("event", "leave")
-            .put("from", name).put("data", new JsonObject().put("name", name).put("reason", "node_left")), LOCAL))));
+            .put("from", name).put("data", new JsonObject().put("name", name).put("reason", "node_left")), Addresses.LOCAL))));
   }
 
   /** {@code f}, completing on {@code context}. */
