@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.pulse.examples.ExamplePublisherVerticle;
+import io.pulse.history.History;
 import io.pulse.node.PulseNode;
 import io.pulse.testing.Http;
 import io.pulse.testing.SseClient;
@@ -187,6 +189,35 @@ class FanOutClusterTest {
 
     JsonObject empty = new JsonObject(Http.get(portB, "/api/channels/t6.never/history").body());
     assertEquals(new JsonArray(), empty.getJsonArray("messages"));
+  }
+
+  @Test
+  @DisplayName("reading a channel nobody published to creates nothing in the cluster")
+  void readsCreateNothing() {
+    HazelcastInstance hz = TestNodes.hazelcast(a.vertx());
+    String channel = "t12.nobody";
+    JsonObject plain = new JsonObject(Http.get(portB, "/api/channels/" + channel + "/history").body());
+    assertEquals(new JsonArray(), plain.getJsonArray("messages"));
+    assertTrue(plain.getBoolean("recovered"));
+    JsonObject since = new JsonObject(Http.get(portA, "/api/channels/" + channel + "/history?since=5").body());
+    assertEquals(new JsonArray(), since.getJsonArray("messages"));
+    assertFalse(since.getBoolean("recovered"), "an id ahead of an empty channel");
+    JsonObject polled = new JsonObject(Http.get(portB, "/api/channels/" + channel + "/history?since=5&wait=1").body());
+    assertFalse(polled.getBoolean("recovered"));
+    try (SseClient sse = SseClient.open(portB, "channel=" + channel, "7")) {
+      JsonObject reset = sse.next(WAIT).json();
+      assertEquals("reset", reset.getString("type"));
+      assertEquals("-1", reset.getString("id"), "the position of a channel without messages");
+    }
+    assertFalse(hz.getDistributedObjects().stream().anyMatch(o -> o.getName().startsWith(History.NAME_PREFIX + "t12.")),
+        "a ring buffer was created by a read");
+    assertFalse(hz.getMap(History.CHANNELS).containsKey(channel));
+
+    String id = Http.publish(portA, channel, "n", 1);
+    JsonObject after = new JsonObject(Http.get(portB, "/api/channels/" + channel + "/history?since=-1").body());
+    assertEquals(List.of(id), after.getJsonArray("messages").stream().map(o -> ((JsonObject) o).getString("id")).toList());
+    assertTrue(after.getBoolean("recovered"));
+    assertTrue(hz.getMap(History.CHANNELS).containsKey(channel), "registered by the first publish");
   }
 
   @Test

@@ -1,8 +1,10 @@
 package io.pulse.history;
 
 import com.hazelcast.config.Config;
+import com.hazelcast.config.MapConfig;
 import com.hazelcast.config.RingbufferConfig;
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.map.IMap;
 import com.hazelcast.ringbuffer.OverflowPolicy;
 import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
@@ -26,6 +28,12 @@ import java.util.concurrent.ConcurrentMap;
  * {@code history.ttlSeconds}, with one synchronous backup on another member: losing any one node
  * loses none of it. Items are the envelope text without channel and id ({@link Envelope#tail}).
  *
+ * <p>A ring buffer exists only for a channel that has had a message: before a channel's first
+ * append, a node registers it cluster-wide ({@link #CHANNELS}), and a read of a channel that is
+ * not registered answers "nothing yet" without touching Hazelcast's ring buffers. Otherwise every
+ * read of a made-up channel name (a history request, a resume) would leave an empty ring buffer
+ * of {@code history.size} slots, plus its backup, in the cluster for good.
+ *
  * <p>Thread-safe; every call is asynchronous and completes on the caller's Vert.x context.
  */
 public final class History {
@@ -33,10 +41,15 @@ public final class History {
   /** Ring buffer names: {@code pulse.history.<channel>}. */
   public static final String NAME_PREFIX = "pulse.history.";
 
+  /** The channels that have a ring buffer, cluster-wide: channel → true. */
+  public static final String CHANNELS = "pulse.history-channels";
+
   private final Vertx vertx;
   private final HazelcastInstance hz;
   private final int batch;
+  /** Ring buffers of registered channels only. */
   private final ConcurrentMap<String, Ringbuffer<String>> buffers = new ConcurrentHashMap<>();
+  private volatile IMap<String, Boolean> channels;
 
   /** {@code size}: history.size; reads are batched by it (Hazelcast reads at most the capacity, and 1000). */
   public History(Vertx vertx, HazelcastInstance hz, int size) {
@@ -52,11 +65,14 @@ public final class History {
         .setTimeToLiveSeconds(ttlSeconds)
         .setBackupCount(1)
         .setAsyncBackupCount(0));
+    config.addMapConfig(new MapConfig(CHANNELS)
+        .setBackupCount(1)
+        .setAsyncBackupCount(0));
   }
 
   /** Appends a message; the future holds its sequence. */
   public Future<Long> append(String channel, String tail) {
-    return buffer(channel).compose(rb -> HzFutures.on(vertx.getOrCreateContext(),
+    return writable(channel).compose(rb -> HzFutures.on(vertx.getOrCreateContext(),
         rb.addAsync(tail, OverflowPolicy.OVERWRITE)));
   }
 
@@ -66,18 +82,22 @@ public final class History {
    * {@code afterSeq} is unknown (ahead of the channel, or not an id: -2).
    */
   public Future<Replay> since(String channel, long afterSeq, int limit) {
-    if (afterSeq < -1) {
-      return buffer(channel).compose(this::tail).map(tail -> new Replay(List.of(), false, tail));
-    }
-    return buffer(channel).compose(rb -> read(rb, channel, afterSeq + 1, limit, new ArrayList<>())
-        .compose(messages -> {
-          if (!messages.isEmpty()) {
-            boolean complete = messages.get(0).seq() == afterSeq + 1;
-            return Future.succeededFuture(new Replay(messages, complete, messages.get(messages.size() - 1).seq()));
-          }
-          // Nothing to read: either nothing is newer (recovered), or it expired, or the id is ahead.
-          return tail(rb).map(tail -> new Replay(List.of(), tail == afterSeq, tail));
-        }));
+    return readable(channel).compose(rb -> {
+      if (rb == null) {
+        return Future.succeededFuture(new Replay(List.of(), afterSeq == -1, -1));
+      }
+      if (afterSeq < -1) {
+        return tail(rb).map(tail -> new Replay(List.of(), false, tail));
+      }
+      return read(rb, channel, afterSeq + 1, limit, new ArrayList<>()).compose(messages -> {
+        if (!messages.isEmpty()) {
+          boolean complete = messages.get(0).seq() == afterSeq + 1;
+          return Future.succeededFuture(new Replay(messages, complete, messages.get(messages.size() - 1).seq()));
+        }
+        // Nothing to read: either nothing is newer (recovered), or it expired, or the id is ahead.
+        return tail(rb).map(tail -> new Replay(List.of(), tail == afterSeq, tail));
+      });
+    });
   }
 
   /** {@link #since} for several channels at once (a resume): channel → replay. */
@@ -90,8 +110,9 @@ public final class History {
 
   /** The last {@code limit} messages of the window, oldest first ({@code recovered} is true). */
   public Future<Replay> latest(String channel, int limit) {
-    return buffer(channel).compose(rb -> read(rb, channel, 0, Integer.MAX_VALUE, new ArrayList<>())
-        .compose(all -> {
+    return readable(channel).compose(rb -> rb == null
+        ? Future.succeededFuture(new Replay(List.of(), true, -1))
+        : read(rb, channel, 0, Integer.MAX_VALUE, new ArrayList<>()).compose(all -> {
           if (all.isEmpty()) {
             return tail(rb).map(tail -> new Replay(List.of(), true, tail));
           }
@@ -127,6 +148,42 @@ public final class History {
       String tail = rs.get(i);
       acc.add(new Delivery(channel, seq, Envelope.tsOf(tail), Envelope.full(channel, seq, tail)));
     }
+  }
+
+  /**
+   * The channel's ring buffer for an append: the first time this node appends to the channel, it
+   * registers the channel first, so that a reader that finds no registration can tell that
+   * nothing was ever appended.
+   */
+  private Future<Ringbuffer<String>> writable(String channel) {
+    if (buffers.containsKey(channel)) {
+      return buffer(channel);
+    }
+    return channels()
+        .compose(m -> HzFutures.on(vertx.getOrCreateContext(), m.setAsync(channel, Boolean.TRUE)))
+        .compose(v -> buffer(channel));
+  }
+
+  /** The channel's ring buffer for a read, or null when no message was ever appended to it. */
+  private Future<Ringbuffer<String>> readable(String channel) {
+    if (buffers.containsKey(channel)) {
+      return buffer(channel);
+    }
+    return channels()
+        .compose(m -> HzFutures.on(vertx.getOrCreateContext(), m.getAsync(channel)))
+        .compose(registered -> registered == null ? Future.succeededFuture() : buffer(channel));
+  }
+
+  private Future<IMap<String, Boolean>> channels() {
+    IMap<String, Boolean> m = channels;
+    if (m != null) {
+      return Future.succeededFuture(m);
+    }
+    return vertx.executeBlocking(() -> {
+      IMap<String, Boolean> created = hz.getMap(CHANNELS);
+      channels = created;
+      return created;
+    }, false);
   }
 
   /**

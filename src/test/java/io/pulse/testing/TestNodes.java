@@ -1,9 +1,12 @@
 package io.pulse.testing;
 
+import com.hazelcast.core.HazelcastInstance;
 import io.pulse.config.PulseConfig;
 import io.pulse.node.PulseNode;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
+import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -50,6 +53,11 @@ public final class TestNodes implements AutoCloseable {
     if (nodes.remove(node)) {
       await(node.close());
     }
+  }
+
+  /** The Hazelcast member under a clustered Vert.x (a node's: {@code node.vertx()}). */
+  public static HazelcastInstance hazelcast(Vertx vertx) {
+    return ((HazelcastClusterManager) ((VertxInternal) vertx).clusterManager()).getHazelcastInstance();
   }
 
   /** Waits up to 60 s for {@code f}, failing the test otherwise. */
