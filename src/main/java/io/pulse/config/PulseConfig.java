@@ -49,6 +49,7 @@ public final class PulseConfig {
       Key.integer("sensors.intervalMs", 1000, 10, 3_600_000),
       Key.integer("history.size", 100, 1, 10_000),
       Key.integer("history.ttlSeconds", 300, 1, 7 * 86400),
+      Key.integer("history.retireCheckSeconds", 60, 1, 86400),
       Key.integer("limits.maxConnections", 20000, 1, 1_000_000),
       Key.integer("limits.maxMessageBytes", 65536, 256, 16 * 1024 * 1024),
       Key.integer("limits.maxSubscriptionsPerConnection", 100, 1, 10_000),
@@ -274,6 +275,7 @@ public final class PulseConfig {
   public int sensorsIntervalMs() { return i("sensors.intervalMs"); }
   public int historySize() { return i("history.size"); }
   public int historyTtlSeconds() { return i("history.ttlSeconds"); }
+  public int historyRetireCheckSeconds() { return i("history.retireCheckSeconds"); }
   public int maxConnections() { return i("limits.maxConnections"); }
   public int maxMessageBytes() { return i("limits.maxMessageBytes"); }
   public int maxSubscriptionsPerConnection() { return i("limits.maxSubscriptionsPerConnection"); }

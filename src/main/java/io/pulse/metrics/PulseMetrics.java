@@ -28,6 +28,7 @@ public final class PulseMetrics {
   private final Map<String, long[]> logState = new ConcurrentHashMap<>();
   private final java.util.concurrent.atomic.AtomicLong eventLoopLagNanos = new java.util.concurrent.atomic.AtomicLong();
   private final Counter published;
+  private final Counter historyRetired;
   private final Map<String, Counter> delivered = new ConcurrentHashMap<>();
   private final Timer latency;
 
@@ -51,6 +52,8 @@ public final class PulseMetrics {
         .description("Largest event-loop delay in the last second (timer drift)").register(registry);
     published = Counter.builder("pulse.messages.published").description("Messages accepted for publishing")
         .register(registry);
+    historyRetired = Counter.builder("pulse.history.retired")
+        .description("Channels whose replay window this node retired (every message expired)").register(registry);
     latency = Timer.builder("pulse.delivery.latency")
         .description("From publish to the write to a client socket")
         .serviceLevelObjectives(Duration.ofMillis(1), Duration.ofMillis(2), Duration.ofMillis(5),
@@ -82,6 +85,10 @@ public final class PulseMetrics {
 
   public void published() {
     published.increment();
+  }
+
+  public void historyRetired(int channels) {
+    historyRetired.increment(channels);
   }
 
   public void delivered(String transport, long publishTs) {

@@ -7,6 +7,7 @@ import io.pulse.cluster.ClusterVerticle;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
+import io.pulse.history.HistoryJanitorVerticle;
 import io.pulse.http.HttpSseVerticle;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.net.IoUringSettings;
@@ -132,7 +133,7 @@ public final class PulseNode {
     this.membership = membership;
     NodeState state = NodeState.of(vertx);
     state.maxConnections(cfg.maxConnections());
-    History history = new History(vertx, hz, cfg.historySize());
+    History history = new History(vertx, hz, cfg.historySize(), cfg.historyRetireCheckSeconds());
     Presence presence = new Presence(vertx, hz, membership);
     long startedAt = System.currentTimeMillis();
     return devSecret(hz)
@@ -142,6 +143,8 @@ public final class PulseNode {
           Supplier<Deployable> ws = WsVerticle.instances(vertx, cfg, auth, history, presence, membership, metrics,
               nodeId);
           return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
+              .compose(id -> vertx.deployVerticle(new HistoryJanitorVerticle(history, metrics,
+                  cfg.historyRetireCheckSeconds())))
               .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(cfg.httpInstances())))
               .onSuccess(id -> httpDeployment = id)
               .compose(id -> vertx.deployVerticle(ws, new DeploymentOptions().setInstances(cfg.wsInstances())))

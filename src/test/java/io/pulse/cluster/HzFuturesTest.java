@@ -11,8 +11,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -54,9 +52,8 @@ class HzFuturesTest {
   void appendsStartNoThreads() throws Exception {
     try (TestNodes nodes = new TestNodes()) {
       Vertx vertx = nodes.startPlain("hz-futures");
-      HazelcastInstance hz = ((HazelcastClusterManager) ((VertxInternal) vertx).clusterManager())
-          .getHazelcastInstance();
-      History history = new History(vertx, hz, 500);
+      HazelcastInstance hz = TestNodes.hazelcast(vertx);
+      History history = new History(vertx, hz, 500, 60);
       Context ctx = vertx.getOrCreateContext();
       TestNodes.await(onContext(ctx, () -> history.append("hzf", "first"))); // creates the ring buffer
       long startedBefore = ManagementFactory.getThreadMXBean().getTotalStartedThreadCount();

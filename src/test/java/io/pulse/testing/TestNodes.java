@@ -44,7 +44,12 @@ public final class TestNodes implements AutoCloseable {
 
   /** A clustered Vert.x that joins the same cluster but runs no Pulse verticle (a user's node). */
   public Vertx startPlain(String name) {
-    Vertx v = await(PulseNode.clusteredVertx(config(name, new JsonObject()), null));
+    return startPlain(name, new JsonObject());
+  }
+
+  /** {@link #startPlain(String)} with settings that reach the member's Hazelcast config (history.*). */
+  public Vertx startPlain(String name, JsonObject extra) {
+    Vertx v = await(PulseNode.clusteredVertx(config(name, extra), null));
     plain.add(v);
     return v;
   }
