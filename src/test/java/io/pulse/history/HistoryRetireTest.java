@@ -106,6 +106,73 @@ class HistoryRetireTest {
     }
   }
 
+  /**
+   * Channels that burst and fall idle for 3 s, published to from both nodes while the janitors
+   * retire them: every channel's ids are still 0, 1, 2, … with none repeated or skipped.
+   */
+  @Test
+  void idsNeverRepeatAcrossRetirements() {
+    try (TestNodes nodes = new TestNodes()) {
+      PulseNode a = nodes.start("sa", FAST);
+      PulseNode b = nodes.start("sb", FAST);
+      publishInBursts(a, b, "s", 30, 250, 3, 16); // busy 0.75 s, idle 3.25 s
+      double retired = retiredTotal(a) + retiredTotal(b);
+      assertTrue(retired >= 2, "retirements while publishing: " + retired);
+    }
+  }
+
+  /**
+   * Gaps just longer than the window (1.4 s against 1 s) and a long check period (4 s: a node
+   * keeps a registration 1.6 s without asking): each check finds channels empty that a node is
+   * about to publish to with a registration it still trusts. Destroying a ring buffer at the
+   * first empty check would let that publish recreate it and hand out ids again.
+   */
+  @Test
+  void idsNeverRepeatWhenChannelsEmptyBetweenChecks() {
+    JsonObject slow = FAST.copy().put("history.retireCheckSeconds", 4);
+    try (TestNodes nodes = new TestNodes()) {
+      PulseNode a = nodes.start("qa", slow);
+      PulseNode b = nodes.start("qb", slow);
+      publishInBursts(a, b, "q", 45, 200, 1, 7);
+    }
+  }
+
+  /**
+   * {@code rounds} rounds, {@code roundMs} apart; channel i publishes (once on each node) in the
+   * rounds where {@code (round + i) % period < busy}. Then checks each channel's ids.
+   */
+  private static void publishInBursts(PulseNode a, PulseNode b, String prefix, int rounds, long roundMs, int busy,
+      int period) {
+    int channels = 8;
+    List<List<Long>> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < channels; i++) {
+      ids.add(new java.util.ArrayList<>());
+    }
+    for (int round = 0; round < rounds; round++) {
+      long start = System.nanoTime();
+      for (int i = 0; i < channels; i++) {
+        if ((round + i) % period < busy) {
+          ids.get(i).add(Long.parseLong(Http.publish(a.httpPort(), prefix + ".c" + i, "n", round)));
+          ids.get(i).add(Long.parseLong(Http.publish(b.httpPort(), prefix + ".c" + i, "n", round)));
+        }
+      }
+      long left = roundMs - (System.nanoTime() - start) / 1_000_000;
+      if (left > 0) {
+        try {
+          Thread.sleep(left); // the test's clock: the gaps between bursts are what is under test
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError(e);
+        }
+      }
+    }
+    for (int i = 0; i < channels; i++) {
+      List<Long> sorted = ids.get(i).stream().sorted().toList();
+      List<Long> expected = java.util.stream.LongStream.range(0, sorted.size()).boxed().toList();
+      assertEquals(expected, sorted, "ids of " + prefix + ".c" + i);
+    }
+  }
+
   private static Set<String> ringBuffers(HazelcastInstance hz) {
     return hz.getDistributedObjects().stream()
         .filter(o -> o.getServiceName().equals("hz:impl:ringbufferService"))
