@@ -9,10 +9,8 @@ import io.pulse.testing.Http;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.TestNodes;
 import io.pulse.testing.WsTestClient;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -128,8 +126,7 @@ class InstancesTest {
 
   /** Entries of the cluster's subscription map for {@code address} (all nodes). */
   private int registrations(String address) {
-    HazelcastInstance hz = ((HazelcastClusterManager) ((VertxInternal) node.vertx()).clusterManager())
-        .getHazelcastInstance();
+    HazelcastInstance hz = TestNodes.hazelcast(node.vertx());
     return hz.getMultiMap("__vertx.subs").valueCount(address);
   }
 

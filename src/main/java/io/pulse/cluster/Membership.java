@@ -28,9 +28,12 @@ public final class Membership {
     return hz.getCluster().getLocalMember().getUuid().toString();
   }
 
-  /** Member ids, oldest first. */
+  /** Member ids, oldest first; none once this member's Hazelcast has stopped. */
   public Set<String> memberIds() {
     Set<String> ids = new LinkedHashSet<>();
+    if (!hz.getLifecycleService().isRunning()) {
+      return ids;
+    }
     for (Member m : hz.getCluster().getMembers()) {
       ids.add(m.getUuid().toString());
     }
@@ -39,6 +42,9 @@ public final class Membership {
 
   /** The id of the oldest member whose attribute {@code name} is {@code value}, or null. */
   public String oldestWith(String name, String value) {
+    if (!hz.getLifecycleService().isRunning()) {
+      return null;
+    }
     for (Member m : hz.getCluster().getMembers()) {
       if (value.equals(m.getAttribute(name))) {
         return m.getUuid().toString();

@@ -14,9 +14,11 @@ import io.pulse.testing.TestNodes;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -144,9 +146,9 @@ class HistoryRetireTest {
   private static void publishInBursts(PulseNode a, PulseNode b, String prefix, int rounds, long roundMs, int busy,
       int period) {
     int channels = 8;
-    List<List<Long>> ids = new java.util.ArrayList<>();
+    List<List<Long>> ids = new ArrayList<>();
     for (int i = 0; i < channels; i++) {
-      ids.add(new java.util.ArrayList<>());
+      ids.add(new ArrayList<>());
     }
     for (int round = 0; round < rounds; round++) {
       long start = System.nanoTime();
@@ -168,7 +170,7 @@ class HistoryRetireTest {
     }
     for (int i = 0; i < channels; i++) {
       List<Long> sorted = ids.get(i).stream().sorted().toList();
-      List<Long> expected = java.util.stream.LongStream.range(0, sorted.size()).boxed().toList();
+      List<Long> expected = LongStream.range(0, sorted.size()).boxed().toList();
       assertEquals(expected, sorted, "ids of " + prefix + ".c" + i);
     }
   }

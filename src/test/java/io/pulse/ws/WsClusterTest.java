@@ -244,8 +244,7 @@ class WsClusterTest {
           .getJsonArray("members")).equals(List.of("ann", "dora")), Duration.ofSeconds(5), "both present");
       long t0 = System.currentTimeMillis();
       // A crash as Hazelcast sees it: the member vanishes without leaving the cluster.
-      com.hazelcast.core.HazelcastInstance hz = ((io.vertx.spi.cluster.hazelcast.HazelcastClusterManager)
-          ((io.vertx.core.internal.VertxInternal) c.vertx()).clusterManager()).getHazelcastInstance();
+      com.hazelcast.core.HazelcastInstance hz = TestNodes.hazelcast(c.vertx());
       hz.getLifecycleService().terminate();
       JsonObject leave = ann.nextMatching(m -> "leave".equals(m.getString("type")) && "dora".equals(m.getString("from")),
           Duration.ofSeconds(15));
