@@ -74,9 +74,13 @@ public final class Main {
       }
     }, "pulse-shutdown"));
     node.pauseGuard(() -> System.exit(EXIT_EXPELLED)).start();
+    node.onMemberLost(() -> System.exit(EXIT_EXPELLED));
   }
 
-  /** The exit code after the cluster dropped this node while it was frozen (see {@link io.pulse.node.PauseGuard}). */
+  /**
+   * The exit code after the cluster dropped this node while it was frozen (see
+   * {@link io.pulse.node.PauseGuard}), or its Hazelcast member stopped under it.
+   */
   public static final int EXIT_EXPELLED = 3;
 
   private static void fail(int code, String message) {

@@ -1,6 +1,7 @@
 package io.pulse.node;
 
 import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.core.LifecycleEvent.LifecycleState;
 import io.pulse.auth.Auth;
 import io.pulse.chat.Presence;
 import io.pulse.cluster.ClusterVerticle;
@@ -33,6 +34,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 
 /**
@@ -52,6 +54,7 @@ public final class PulseNode {
   private Membership membership;
   private String wsDeployment;
   private String httpDeployment;
+  private volatile boolean closing;
   private SensorSimulatorVerticle sensors;
 
   private PulseNode(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics) {
@@ -201,6 +204,7 @@ public final class PulseNode {
 
   /** Drains (readiness off, streams ended), leaves the cluster and closes. */
   public Future<Void> close() {
+    closing = true;
     NodeState.of(vertx).markDraining();
     LOG.info("Pulse node '{}' shutting down", cfg.nodeName());
     // Transports first, while the publish API still runs: WebSocket clients get 1001 and their
@@ -222,6 +226,25 @@ public final class PulseNode {
     String configured = hz.getConfig().getProperty("hazelcast.max.no.heartbeat.seconds");
     long seconds = configured == null ? 60 : Long.parseLong(configured.trim());
     return new PauseGuard(seconds * 1000, membership::memberIds, onExpelled);
+  }
+
+  /**
+   * Runs {@code onLost} once if this node's Hazelcast member stops other than through
+   * {@link #close}: terminated by Hazelcast itself (its out-of-memory handler, a failed merge)
+   * or by anything else in the process. The node is then out of the cluster for good: it can
+   * neither assign ids nor reach the other nodes, so it should not go on serving as ready.
+   */
+  public void onMemberLost(Runnable onLost) {
+    AtomicBoolean fired = new AtomicBoolean();
+    hz.getLifecycleService().addLifecycleListener(event -> {
+      LifecycleState state = event.getState();
+      boolean stopping = state == LifecycleState.SHUTTING_DOWN || state == LifecycleState.SHUTDOWN;
+      if (stopping && !closing && fired.compareAndSet(false, true)) {
+        LOG.error("this node's Hazelcast member stopped ({}) while the node was running; leaving, to be restarted",
+            state);
+        onLost.run();
+      }
+    });
   }
 
   public Vertx vertx() {
