@@ -233,6 +233,7 @@ public final class PulseNode {
    * {@link #close}: terminated by Hazelcast itself (its out-of-memory handler, a failed merge)
    * or by anything else in the process. The node is then out of the cluster for good: it can
    * neither assign ids nor reach the other nodes, so it should not go on serving as ready.
+   * {@code onLost} runs on a thread of its own (not Hazelcast's, which is stopping the member).
    */
   public void onMemberLost(Runnable onLost) {
     AtomicBoolean fired = new AtomicBoolean();
@@ -242,7 +243,7 @@ public final class PulseNode {
       if (stopping && !closing && fired.compareAndSet(false, true)) {
         LOG.error("this node's Hazelcast member stopped ({}) while the node was running; leaving, to be restarted",
             state);
-        onLost.run();
+        new Thread(onLost, "pulse-member-lost").start();
       }
     });
   }
