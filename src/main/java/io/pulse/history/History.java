@@ -303,8 +303,29 @@ public final class History {
     });
   }
 
-  /** Reads (and for an append, creates or revives) the channel's registration; on a worker. */
+  /**
+   * Reads (and for an append, creates or revives) the channel's registration. A read of a channel
+   * without a ring buffer is answered from one asynchronous registry read, so that requests for
+   * names nobody uses cannot tie up worker threads; everything else finishes on a worker.
+   */
   private Future<Slot> lookUp(String channel, boolean forAppend) {
+    if (forAppend) {
+      return lookUpBlocking(channel, true);
+    }
+    long now = System.nanoTime();
+    Context ctx = vertx.getOrCreateContext();
+    return channelsAsync().compose(m -> HzFutures.on(ctx, m.getAsync(channel))).compose(text -> {
+      if (text == null) {
+        return Future.succeededFuture(new Slot(null, null, now));
+      }
+      Registration reg = Registration.parse(text);
+      return reg.state() == State.RETIRED
+          ? Future.succeededFuture(new Slot(reg, null, now))
+          : lookUpBlocking(channel, false);
+    });
+  }
+
+  private Future<Slot> lookUpBlocking(String channel, boolean forAppend) {
     return vertx.executeBlocking(() -> {
       IMap<String, String> map = channelsBlocking();
       while (true) {
@@ -332,6 +353,11 @@ public final class History {
         }
       }
     }, false);
+  }
+
+  private Future<IMap<String, String>> channelsAsync() {
+    IMap<String, String> m = channels;
+    return m != null ? Future.succeededFuture(m) : vertx.executeBlocking(this::channelsBlocking, false);
   }
 
   private IMap<String, String> channelsBlocking() {
