@@ -49,7 +49,8 @@ final class WsClient {
   private final Vertx vertx;
   private final PulseConfig cfg;
   private final Auth auth;
-  private final Identity identity;
+  private Identity identity; // replaced by a refresh; this connection's event loop only
+  private long expiryTimer = -1;
   private final Hub hub;
   private final History history;
   private final Presence presence;
@@ -105,6 +106,7 @@ final class WsClient {
       case "leave" -> leave(msg, ref);
       case "presence" -> presence(msg, ref);
       case "ping" -> reply(ref, new JsonObject().put("type", "pong"));
+      case "refresh" -> refresh(msg, ref);
       default -> badRequest(ref, "unknown type '" + abbreviate(type) + "'");
     }
   }
@@ -183,11 +185,75 @@ final class WsClient {
       badRequest(ref, "channel must be a string");
       return;
     }
+    drop(spec);
+    reply(ref, new JsonObject().put("type", "unsubscribed").put("channel", spec));
+  }
+
+  private void drop(String spec) {
     if (subscriptions.remove(spec)) {
       hub.unsubscribe(session, spec);
       metrics.subscriptions(PulseMetrics.WS).decrementAndGet();
     }
-    reply(ref, new JsonObject().put("type", "unsubscribed").put("channel", spec));
+  }
+
+  /**
+   * A new token for this connection, before the current one expires: same subject, new expiry
+   * and rights. Subscriptions the new rights no longer cover are dropped, each with an
+   * {@code unsubscribed} message. A bad token changes nothing: the connection keeps the old one.
+   */
+  private void refresh(JsonObject msg, Object ref) {
+    String token = string(msg, "token");
+    if (token == null || token.isBlank()) {
+      badRequest(ref, "token must be a non-empty string");
+      return;
+    }
+    if (identity.anonymous()) {
+      metrics.refused("forbidden");
+      error(ref, "forbidden", "this connection was opened without a token; reconnect with ?token= instead");
+      return;
+    }
+    auth.authenticate(token).onComplete(ar -> {
+      if (session.isClosed() || conn.closing()) {
+        return;
+      }
+      if (ar.failed()) {
+        metrics.refused("unauthorized");
+        error(ref, "unauthorized", "invalid or expired token; the connection keeps its current one");
+        return;
+      }
+      Identity next = ar.result();
+      if (!identity.subject().equals(next.subject())) {
+        metrics.refused("forbidden");
+        error(ref, "forbidden", "the token is for another subject");
+        return;
+      }
+      identity = next;
+      watchExpiry();
+      for (String spec : List.copyOf(subscriptions)) {
+        if (auth.subscribeRight(identity, spec) != 0) {
+          drop(spec);
+          reply(null, new JsonObject().put("type", "unsubscribed").put("channel", spec).put("reason", "forbidden"));
+        }
+      }
+      reply(ref, new JsonObject().put("type", "refreshed")
+          .put("expiresAt", identity.expiresAtMs() > 0 ? identity.expiresAtMs() : null));
+    });
+  }
+
+  /** Closes the connection with 4002 when its token expires; replaces any earlier watch. */
+  void watchExpiry() {
+    stopWatchingExpiry();
+    if (identity.expiresAtMs() > 0) {
+      expiryTimer = vertx.setTimer(Math.max(1, identity.expiresAtMs() - System.currentTimeMillis()),
+          t -> conn.close(CloseCodes.TOKEN_EXPIRED, "token expired", "token_expired"));
+    }
+  }
+
+  void stopWatchingExpiry() {
+    if (expiryTimer >= 0) {
+      vertx.cancelTimer(expiryTimer);
+      expiryTimer = -1;
+    }
   }
 
   private void publish(JsonObject msg, Object ref) {

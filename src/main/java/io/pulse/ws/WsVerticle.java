@@ -249,16 +249,11 @@ public final class WsVerticle extends VerticleBase {
     session.onSlow = () -> conn.close(CloseCodes.SLOW_CONSUMER, "slow consumer", "slow_consumer");
     conn.onClosing(reason -> closed(client, reason));
     Runnable onClose = () -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws));
-    if (identity.expiresAtMs() > 0) {
-      long timer = vertx.setTimer(Math.max(1, identity.expiresAtMs() - System.currentTimeMillis()),
-          t -> conn.close(CloseCodes.TOKEN_EXPIRED, "token expired", "token_expired"));
-      ws.closeHandler(v -> {
-        vertx.cancelTimer(timer);
-        onClose.run();
-      });
-    } else {
-      ws.closeHandler(v -> onClose.run());
-    }
+    client.watchExpiry();
+    ws.closeHandler(v -> {
+      client.stopWatchingExpiry();
+      onClose.run();
+    });
     ws.exceptionHandler(err -> LOG.debug("websocket error: {}", err.toString()));
     clients.add(client);
     metrics.connections(PulseMetrics.WS).incrementAndGet();

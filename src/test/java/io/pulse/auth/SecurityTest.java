@@ -2,6 +2,7 @@ package io.pulse.auth;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.node.PulseNode;
@@ -27,7 +28,11 @@ import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
@@ -211,6 +216,50 @@ class SecurityTest {
         sse.poll(Duration.ofMillis(100));
       }
       assertTrue(sse.ended(), "the SSE stream ends at token expiry");
+    }
+  }
+
+  @Test
+  @DisplayName("WebSocket refresh: the same subject's new token outlives the old one and sets the rights; others change nothing")
+  void webSocketRefresh() throws Exception {
+    long openedAt = System.currentTimeMillis();
+    String shortLived = token(new JsonObject().put("sub", "fay").put("channels", new JsonArray().add("team.*").add("news.*")), 2);
+    try (WsTestClient c = WsTestClient.connect(node.wsPort(), "/ws?token=" + shortLived, null)) {
+      assertEquals("subscribed", c.request(new JsonObject().put("type", "subscribe").put("channel", "team.r")).getString("type"));
+      assertEquals("subscribed", c.request(new JsonObject().put("type", "subscribe").put("channel", "news.r")).getString("type"));
+      assertEquals("bad_request", c.request(new JsonObject().put("type", "refresh")).getString("code"));
+      assertEquals("unauthorized", c.request(new JsonObject().put("type", "refresh").put("token", "garbage")).getString("code"));
+      assertEquals("forbidden", c.request(new JsonObject().put("type", "refresh").put("token", user("gus", "*", "*")))
+          .getString("code"), "another subject's token");
+
+      String longer = token(new JsonObject().put("sub", "fay").put("channels", new JsonArray().add("team.*")), 600);
+      c.send(new JsonObject().put("type", "refresh").put("token", longer).put("ref", "rf"));
+      List<JsonObject> seen = new ArrayList<>();
+      JsonObject refreshed;
+      do {
+        refreshed = c.next(Duration.ofSeconds(10));
+        seen.add(refreshed);
+      } while (!"rf".equals(refreshed.getValue("ref")));
+      assertEquals("refreshed", refreshed.getString("type"));
+      assertTrue(refreshed.getLong("expiresAt") > openedAt + 590_000, "the new token's expiry: " + refreshed);
+      assertEquals(List.of(new JsonObject().put("type", "unsubscribed").put("channel", "news.r").put("reason", "forbidden")),
+          seen.subList(0, seen.size() - 1), "the subscription the new rights no longer cover is dropped, and said so");
+
+      long pastOldExpiry = openedAt + 3_000 - System.currentTimeMillis();
+      assertThrows(TimeoutException.class, () -> c.closed.get(Math.max(1, pastOldExpiry), TimeUnit.MILLISECONDS),
+          "still open after the first token's expiry");
+      String publisher = user("pub", "*", "*");
+      assertEquals(202, publish(publisher, "news.r").statusCode());
+      assertEquals(202, publish(publisher, "team.r").statusCode());
+      JsonObject m;
+      do {
+        m = c.next(Duration.ofSeconds(10));
+        assertFalse("news.r".equals(m.getString("channel")), "a dropped subscription delivers nothing: " + m);
+      } while (!"team.r".equals(m.getString("channel")));
+    }
+    try (WsTestClient anon = WsTestClient.connect(node.wsPort())) {
+      assertEquals("forbidden", anon.request(new JsonObject().put("type", "refresh").put("token", user("fay", "*", "*")))
+          .getString("code"), "a connection without a token cannot take one on");
     }
   }
 
