@@ -35,6 +35,18 @@ public final class Addresses {
   /** Local: request the cluster view ({@code /api/cluster} body). */
   public static final String CLUSTER_VIEW = "pulse.cluster.view";
 
+  /**
+   * Clustered, point-to-point: revoke a subject's tokens. Request {@code {"sub"}}, reply
+   * {@code {"sub","revokedAt"}} (epoch ms) or a failure 400. Public API, like {@link #PUBLISH}.
+   */
+  public static final String REVOKE = "pulse.revoke";
+
+  /** Clustered: a revocation, {@code {"sub","revokedAt"}}, to every node's {@code RevokeVerticle}. */
+  public static final String REVOKED = "pulse.revoked";
+
+  /** Local: the same, to this node's transport verticles, which close the subject's connections. */
+  public static final String REVOKED_LOCAL = "pulse.revoked.local";
+
   /** Delivery headers carried with every envelope on the channel addresses. */
   public static final String HEADER_CHANNEL = "c";
   public static final String HEADER_SEQ = "s";

@@ -35,29 +35,37 @@ public final class Auth {
   private final boolean dev;
   private final JWTAuth jwt;
   private final List<String> publicChannels;
+  private final Revocations revocations;
 
-  private Auth(boolean dev, JWTAuth jwt, List<String> publicChannels) {
+  private Auth(boolean dev, JWTAuth jwt, List<String> publicChannels, Revocations revocations) {
     this.dev = dev;
     this.jwt = jwt;
     this.publicChannels = publicChannels;
+    this.revocations = revocations;
   }
 
-  /** {@code devSecret}: the cluster's shared secret for dev tokens (used when auth.jwt.key is empty). */
-  public static Auth create(Vertx vertx, PulseConfig cfg, String devSecret) {
+  /**
+   * {@code devSecret}: the cluster's shared secret for dev tokens (used when auth.jwt.key is
+   * empty); {@code revocations}: the subjects whose tokens were revoked.
+   */
+  public static Auth create(Vertx vertx, PulseConfig cfg, String devSecret, Revocations revocations) {
     boolean dev = "dev".equals(cfg.authMode());
     String algorithm = dev ? "HS256" : cfg.jwtAlgorithm();
     String key = dev && cfg.jwtKey().isEmpty() ? devSecret : cfg.jwtKey();
     JWTAuth jwt = JWTAuth.create(vertx, new JWTAuthOptions()
         .addPubSecKey(new PubSecKeyOptions().setAlgorithm(algorithm).setBuffer(key))
         .setJWTOptions(new JWTOptions().setLeeway(0)));
-    return new Auth(dev, jwt, cfg.publicChannels());
+    return new Auth(dev, jwt, cfg.publicChannels(), revocations);
   }
 
   public boolean devMode() {
     return dev;
   }
 
-  /** Verifies a token; null or blank is {@link Identity#ANONYMOUS}. Fails with {@link AuthException} 401. */
+  /**
+   * Verifies a token; null or blank is {@link Identity#ANONYMOUS}. Fails with {@link AuthException}
+   * 401 for a bad or expired token, and for one issued before its subject's tokens were revoked.
+   */
   public Future<Identity> authenticate(String token) {
     if (token == null || token.isBlank()) {
       return Future.succeededFuture(Identity.ANONYMOUS);
@@ -70,9 +78,14 @@ public final class Auth {
           if (sub == null || sub.isBlank()) {
             return Future.failedFuture(new AuthException(UNAUTHORIZED, "token has no sub claim"));
           }
-          long exp = expiry(user.attributes(), claims) * 1000;
+          long exp = timeClaim("exp", user.attributes(), claims) * 1000;
+          long iat = timeClaim("iat", user.attributes(), claims) * 1000;
+          if (revocations.covers(sub, iat)) {
+            return Future.failedFuture(new AuthException(UNAUTHORIZED, "token revoked"));
+          }
           String name = claims.getValue("name") instanceof String n && !n.isBlank() ? n : sub;
-          return Future.succeededFuture(new Identity(sub, name, strings(claims, "channels"), strings(claims, "publish"), exp));
+          return Future.succeededFuture(new Identity(sub, name, strings(claims, "channels"), strings(claims, "publish"),
+              exp, iat));
         });
   }
 
@@ -127,15 +140,15 @@ public final class Auth {
     return false;
   }
 
-  /** vertx-auth moves {@code exp} out of the principal into the user's attributes. */
-  private static long expiry(JsonObject attributes, JsonObject claims) {
-    if (attributes.getValue("exp") instanceof Number n) {
+  /** A time claim in epoch seconds, 0 when absent: vertx-auth moves {@code exp} and {@code iat} into the attributes. */
+  private static long timeClaim(String name, JsonObject attributes, JsonObject claims) {
+    if (attributes.getValue(name) instanceof Number n) {
       return n.longValue();
     }
-    if (attributes.getValue("accessToken") instanceof JsonObject at && at.getValue("exp") instanceof Number n) {
+    if (attributes.getValue("accessToken") instanceof JsonObject at && at.getValue(name) instanceof Number n) {
       return n.longValue();
     }
-    return claims.getValue("exp") instanceof Number n ? n.longValue() : 0L;
+    return claims.getValue(name) instanceof Number n ? n.longValue() : 0L;
   }
 
   private static List<String> strings(JsonObject claims, String field) {

@@ -11,10 +11,17 @@ import java.util.List;
  * @param channels    patterns it may subscribe to, besides {@code auth.publicChannels}
  * @param publish     patterns it may publish to
  * @param expiresAtMs the token's {@code exp} in epoch ms, 0 when none
+ * @param issuedAtMs  the token's {@code iat} in epoch ms, 0 when none
  */
-public record Identity(String subject, String name, List<String> channels, List<String> publish, long expiresAtMs) {
+public record Identity(String subject, String name, List<String> channels, List<String> publish, long expiresAtMs,
+    long issuedAtMs) {
 
-  public static final Identity ANONYMOUS = new Identity(null, null, List.of(), List.of(), 0);
+  public static final Identity ANONYMOUS = new Identity(null, null, List.of(), List.of(), 0, 0);
+
+  /** True when a revocation of this subject at {@code revokedAtMs} covers this token. */
+  public boolean revokedBy(String sub, long revokedAtMs) {
+    return subject != null && subject.equals(sub) && Revocations.covers(issuedAtMs, revokedAtMs);
+  }
 
   public boolean anonymous() {
     return subject == null;

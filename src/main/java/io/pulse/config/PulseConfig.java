@@ -61,6 +61,7 @@ public final class PulseConfig {
       Key.choice("auth.jwt.algorithm", "HS256", "HS256", "RS256", "ES256"),
       Key.string("auth.jwt.key", ""),
       Key.patterns("auth.publicChannels", "sensors.*", "cluster.*"),
+      Key.integer("auth.revokeSeconds", 86400, 60, 366 * 86400),
       Key.list("auth.allowedOrigins", "http://localhost:8080", "http://127.0.0.1:8080"),
       Key.integer("shutdown.graceSeconds", 10, 0, 600));
 
@@ -285,6 +286,7 @@ public final class PulseConfig {
   public boolean dropSlowConsumers() { return "drop".equals(s("limits.slowConsumer")); }
   public String authMode() { return s("auth.mode"); }
   public String jwtAlgorithm() { return s("auth.jwt.algorithm"); }
+  public int revokeSeconds() { return i("auth.revokeSeconds"); }
   public String jwtKey() { return s("auth.jwt.key"); }
   public int httpIdleTimeoutSeconds() { return i("http.idleTimeoutSeconds"); }
   public List<String> publicChannels() { return l("auth.publicChannels"); }

@@ -88,6 +88,11 @@ public final class HttpSseVerticle extends VerticleBase {
       ctx.json(new JsonObject().put("status", ready ? "READY" : node.draining() ? "DRAINING" : "STARTING"));
     });
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
+      if (sse != null) {
+        sse.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));
+      }
+    });
     router.get("/events").handler(ctx -> sse.handle(ctx));
     router.post("/api/publish").handler(BodyHandler.create(false).setBodyLimit(cfg.maxMessageBytes()))
         .handler(api::publish);

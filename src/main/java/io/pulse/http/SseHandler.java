@@ -128,6 +128,7 @@ final class SseHandler implements Handler<RoutingContext> {
     String single = specs.size() == 1 && !Channels.isPattern(specs.get(0)) ? specs.get(0) : null;
     SseSession session = new SseSession(res, channel(ctx), List.copyOf(specs), single, cfg.sendQueueBytes(),
         cfg.dropSlowConsumers(), listener, singleChannelEvents);
+    session.identity = identity;
     open(session, ctx);
     if (identity.expiresAtMs() > 0) {
       // The stream ends when its token expires; the client reconnects with a fresh one.
@@ -233,6 +234,16 @@ final class SseHandler implements Handler<RoutingContext> {
     metrics.subscriptions(PulseMetrics.SSE).addAndGet(-session.specs.size());
     metrics.disconnected(PulseMetrics.SSE, reason);
     onChange.run();
+  }
+
+  /** Ends the streams opened with {@code sub}'s tokens issued up to {@code revokedAtMs}. */
+  void revoked(String sub, long revokedAtMs) {
+    for (SseSession s : List.copyOf(sessions)) {
+      if (s.identity.revokedBy(sub, revokedAtMs)) {
+        close(s, "revoked");
+        s.end();
+      }
+    }
   }
 
   /** Writes the keep-alive comment to every stream. */

@@ -1,5 +1,6 @@
 package io.pulse.http;
 
+import io.pulse.auth.Identity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
@@ -126,6 +127,8 @@ final class SseSession extends Session {
 
   /** Cancels the timer that ends the stream when its token expires. */
   Runnable cancelExpiry = () -> { };
+  /** Who opened the stream. */
+  Identity identity = Identity.ANONYMOUS;
 
   /** Set by the handler: what to do when the client does not keep up. */
   Runnable onSlow = () -> { };

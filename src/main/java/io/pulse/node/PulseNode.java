@@ -3,6 +3,8 @@ package io.pulse.node;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent.LifecycleState;
 import io.pulse.auth.Auth;
+import io.pulse.auth.RevokeVerticle;
+import io.pulse.auth.Revocations;
 import io.pulse.chat.Presence;
 import io.pulse.cluster.ClusterVerticle;
 import io.pulse.cluster.Membership;
@@ -139,13 +141,19 @@ public final class PulseNode {
     History history = new History(vertx, hz, cfg.historySize(), cfg.historyRetireCheckSeconds());
     Presence presence = new Presence(vertx, hz, membership);
     long startedAt = System.currentTimeMillis();
-    return devSecret(hz)
-        .map(secret -> Auth.create(vertx, cfg, secret))
+    Revocations[] revocations = new Revocations[1];
+    return vertx.executeBlocking(() -> new Revocations(hz, cfg.revokeSeconds()), false)
+        .compose(r -> {
+          revocations[0] = r;
+          return devSecret(hz);
+        })
+        .map(secret -> Auth.create(vertx, cfg, secret, revocations[0]))
         .compose(auth -> {
           Supplier<Deployable> http = HttpSseVerticle.instances(vertx, cfg, auth, history, presence, metrics, registry);
           Supplier<Deployable> ws = WsVerticle.instances(vertx, cfg, auth, history, presence, membership, metrics,
               nodeId);
           return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
+              .compose(id -> vertx.deployVerticle(new RevokeVerticle(revocations[0], metrics)))
               .compose(id -> vertx.deployVerticle(new HistoryJanitorVerticle(history, metrics,
                   cfg.historyRetireCheckSeconds())))
               .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(cfg.httpInstances())))

@@ -240,6 +240,11 @@ final class WsClient {
     });
   }
 
+  /** Who this connection is (the token it runs on now). */
+  Identity identity() {
+    return identity;
+  }
+
   /** Closes the connection with 4002 when its token expires; replaces any earlier watch. */
   void watchExpiry() {
     stopWatchingExpiry();

@@ -122,6 +122,15 @@ public final class WsVerticle extends VerticleBase {
     if (part == 0) {
       stopListening = membership.onChange(() -> context.runOnContext(v -> rooms.purgeDeparted()));
     }
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
+      String sub = m.body().getString("sub");
+      long at = m.body().getLong("revokedAt");
+      for (WsClient c : List.copyOf(clients)) {
+        if (c.identity().revokedBy(sub, at)) {
+          c.conn.close(CloseCodes.POLICY, "token revoked", "revoked");
+        }
+      }
+    });
     // Read-idle, not all-idle: Netty's all-idle tracking adds a promise and a listener to every
     // write. A connection that never sends is closed at the idle timeout: before the upgrade by
     // this (2 s later than closeIdle() would), after it by closeIdle() with a proper close frame
