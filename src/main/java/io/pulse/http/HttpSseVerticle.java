@@ -88,11 +88,6 @@ public final class HttpSseVerticle extends VerticleBase {
       ctx.json(new JsonObject().put("status", ready ? "READY" : node.draining() ? "DRAINING" : "STARTING"));
     });
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
-      if (sse != null) {
-        sse.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));
-      }
-    });
     router.get("/events").handler(ctx -> sse.handle(ctx));
     router.post("/api/publish").handler(BodyHandler.create(false).setBodyLimit(cfg.maxMessageBytes()))
         .handler(api::publish);
@@ -104,6 +99,12 @@ public final class HttpSseVerticle extends VerticleBase {
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::onFailure);
+    // A revoked subject's streams end (README "Revoking tokens").
+    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
+      if (sse != null) {
+        sse.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));
+      }
+    });
 
     // The idle timeout closes half-open sockets; streams stay busy with their keep-alive comments.
     // HTTP/1.1 only: browsers never use cleartext HTTP/2, and SSE over h2c would put every stream

@@ -1,12 +1,12 @@
 package io.pulse.http;
 
-import io.pulse.auth.Identity;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
+import io.pulse.auth.Identity;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.net.SharedBuffers;
