@@ -62,6 +62,7 @@ public final class PulseConfig {
       Key.string("auth.jwt.key", ""),
       Key.patterns("auth.publicChannels", "sensors.*", "cluster.*"),
       Key.integer("auth.revokeSeconds", 86400, 60, 366 * 86400),
+      Key.string("auth.apiKey", ""),
       Key.list("auth.allowedOrigins", "http://localhost:8080", "http://127.0.0.1:8080"),
       Key.integer("shutdown.graceSeconds", 10, 0, 600));
 
@@ -203,7 +204,7 @@ public final class PulseConfig {
     JsonObject out = new JsonObject();
     for (Key k : KEYS) {
       Object v = values.get(k.name());
-      if (k.name().equals("auth.jwt.key") && !"".equals(v)) {
+      if ((k.name().equals("auth.jwt.key") || k.name().equals("auth.apiKey")) && !"".equals(v)) {
         v = "***";
       }
       out.put(k.name(), v instanceof List<?> l ? new JsonArray(List.copyOf(l)) : v);
@@ -288,6 +289,7 @@ public final class PulseConfig {
   public String jwtAlgorithm() { return s("auth.jwt.algorithm"); }
   public int revokeSeconds() { return i("auth.revokeSeconds"); }
   public String jwtKey() { return s("auth.jwt.key"); }
+  public String apiKey() { return s("auth.apiKey"); }
   public int httpIdleTimeoutSeconds() { return i("http.idleTimeoutSeconds"); }
   public List<String> publicChannels() { return l("auth.publicChannels"); }
   public List<String> allowedOrigins() { return l("auth.allowedOrigins"); }

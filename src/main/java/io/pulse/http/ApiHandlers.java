@@ -212,6 +212,45 @@ final class ApiHandlers {
     ctx.json(new JsonObject().put("token", auth.mint(n.trim())));
   }
 
+  /**
+   * {@code POST /api/revoke} {@code {"sub"}}: revokes a subject's tokens cluster-wide (README
+   * "Revoking tokens"), for backends that are not on the event bus. Needs the header
+   * {@code X-API-Key: <auth.apiKey>}; without a configured key the endpoint does not exist (404),
+   * except in dev mode, where anyone may call it.
+   */
+  void revoke(RoutingContext ctx) {
+    String key = cfg.apiKey();
+    if (key.isEmpty() && !auth.devMode()) {
+      HttpErrors.send(ctx, 404, "revocation over HTTP needs auth.apiKey (or use the event-bus address pulse.revoke)");
+      return;
+    }
+    if (!key.isEmpty() && !constantTimeEquals(key, ctx.request().getHeader("X-API-Key"))) {
+      deny(ctx, 401, "the X-API-Key header must carry auth.apiKey");
+      return;
+    }
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      body = null;
+    }
+    if (body == null) {
+      metrics.refused("bad_request");
+      HttpErrors.send(ctx, 400, "body must be {\"sub\": <a token subject>}");
+      return;
+    }
+    vertx.eventBus().<JsonObject>request(Addresses.REVOKE, new JsonObject().put("sub", body.getValue("sub")),
+            Addresses.LOCAL)
+        .onSuccess(reply -> ctx.json(reply.body()))
+        .onFailure(err -> HttpErrors.send(ctx,
+            err instanceof ReplyException re && re.failureCode() == 400 ? 400 : 503, err.getMessage()));
+  }
+
+  private static boolean constantTimeEquals(String expected, String given) {
+    return given != null && java.security.MessageDigest.isEqual(
+        expected.getBytes(java.nio.charset.StandardCharsets.UTF_8), given.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+  }
+
   /** Runs {@code then} with the request's identity, or answers 401 for a bad token. */
   private void authenticated(RoutingContext ctx, java.util.function.Consumer<Identity> then) {
     auth.authenticate(Tokens.from(ctx.request())).onComplete(ar -> {

@@ -96,6 +96,7 @@ public final class HttpSseVerticle extends VerticleBase {
     router.get("/api/config").handler(api::config);
     router.get("/api/rooms/:room/presence").handler(api::presence);
     router.post("/api/token").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::token);
+    router.post("/api/revoke").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::revoke);
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::onFailure);

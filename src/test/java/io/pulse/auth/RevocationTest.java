@@ -21,6 +21,7 @@ import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
 import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,7 +38,7 @@ class RevocationTest {
     Vertx signer = Vertx.vertx();
     try (TestNodes nodes = new TestNodes()) {
       JsonObject jwt = new JsonObject().put("auth.mode", "jwt").put("auth.jwt.key", SECRET);
-      PulseNode a = nodes.start("rv-a", jwt);
+      PulseNode a = nodes.start("rv-a", jwt.copy().put("auth.apiKey", API_KEY));
       PulseNode b = nodes.start("rv-b", jwt);
       JWTAuth hs = JWTAuth.create(signer, new JWTAuthOptions()
           .addPubSecKey(new PubSecKeyOptions().setAlgorithm("HS256").setBuffer(SECRET)));
@@ -62,10 +63,7 @@ class RevocationTest {
         for (PulseNode n : new PulseNode[] {a, b}) {
           Throwable refused = WsTestClient.refusal(n.wsPort(), "/ws?token=" + ann, null);
           assertTrue(refused instanceof UpgradeRejectedException u && u.getStatus() == 401, "old token, WS: " + refused);
-          assertEquals(401, Http.send(HttpRequest.newBuilder(Http.uri(n.httpPort(), "/api/publish"))
-              .header("Authorization", "Bearer " + ann)
-              .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("channel", "team.x").put("data", 1).encode()))
-              .build()).statusCode(), "old token, HTTP");
+          assertEquals(401, publishWith(n, ann), "old token, HTTP");
         }
         // A token issued after the revocation works (token times have whole seconds: the next one).
         Await.until(() -> System.currentTimeMillis() / 1000 > revokedAt / 1000, WAIT, "the next second");
@@ -73,6 +71,19 @@ class RevocationTest {
           assertEquals("pong", fresh.request(new JsonObject().put("type", "ping")).getString("type"));
         }
       }
+
+      // Over HTTP, for backends off the event bus: with auth.apiKey only.
+      String carl = token(hs, "carl");
+      assertEquals(401, revokeOverHttp(a, null, "{\"sub\":\"carl\"}").statusCode(), "no key");
+      assertEquals(401, revokeOverHttp(a, "wrong", "{\"sub\":\"carl\"}").statusCode(), "wrong key");
+      assertEquals(400, revokeOverHttp(a, API_KEY, "{\"sub\":7}").statusCode(), "bad body");
+      assertEquals(400, revokeOverHttp(a, API_KEY, "not json").statusCode(), "not JSON");
+      assertEquals(404, revokeOverHttp(b, API_KEY, "{\"sub\":\"carl\"}").statusCode(), "a node without auth.apiKey");
+      assertEquals(202, publishWith(b, carl), "carl's token works before");
+      HttpResponse<String> ok = revokeOverHttp(a, API_KEY, "{\"sub\":\"carl\"}");
+      assertEquals(200, ok.statusCode(), ok.body());
+      assertEquals("carl", new JsonObject(ok.body()).getString("sub"));
+      Await.until(() -> publishWith(b, carl) == 401, WAIT, "carl's token refused on the other node");
 
       Throwable bad = TestNodes.await(a.vertx().eventBus().request(Addresses.REVOKE, new JsonObject().put("sub", 42))
           .transform(ar -> io.vertx.core.Future.succeededFuture(ar.cause())));
@@ -84,6 +95,25 @@ class RevocationTest {
     } finally {
       TestNodes.await(signer.close());
     }
+  }
+
+  static final String API_KEY = "an-api-key-for-the-backend";
+
+  private static HttpResponse<String> revokeOverHttp(PulseNode n, String key, String body) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(Http.uri(n.httpPort(), "/api/revoke"))
+        .POST(HttpRequest.BodyPublishers.ofString(body));
+    if (key != null) {
+      b.header("X-API-Key", key);
+    }
+    return Http.send(b.build());
+  }
+
+  /** The status of a publish to team.x with {@code token} (202 accepted, 401 refused). */
+  private static int publishWith(PulseNode n, String token) {
+    return Http.send(HttpRequest.newBuilder(Http.uri(n.httpPort(), "/api/publish"))
+        .header("Authorization", "Bearer " + token)
+        .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("channel", "team.x").put("data", 1).encode()))
+        .build()).statusCode();
   }
 
   private static String token(JWTAuth hs, String sub) {
