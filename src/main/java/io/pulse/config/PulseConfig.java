@@ -197,6 +197,9 @@ public final class PulseConfig {
     if ("jwt".equals(authMode()) && !"HS256".equals(jwtAlgorithm()) && !pem) {
       throw new ConfigException("config key 'auth.jwt.key' must be a PEM public key for " + jwtAlgorithm());
     }
+    if (!apiKey().isEmpty() && apiKey().length() < 16) {
+      throw new ConfigException("config key 'auth.apiKey' must be at least 16 characters (or empty: no HTTP revocation)");
+    }
   }
 
   /** Every key with its effective value, in table order (tokens and secrets masked). */

@@ -87,6 +87,7 @@ class PulseConfigTest {
     assertMessage("'auth.publicChannels'", () -> PulseConfig.of(new JsonObject().put("auth.publicChannels", new io.vertx.core.json.JsonArray().add("bad channel"))));
     assertMessage("'cluster.members'", () -> PulseConfig.of(new JsonObject().put("cluster.members", "127.0.0.1")));
     assertMessage("'ws.path'", () -> PulseConfig.of(new JsonObject().put("ws.path", "ws")));
+    assertMessage("'auth.apiKey'", () -> PulseConfig.of(new JsonObject().put("auth.apiKey", "short")));
     assertMessage("'limits.inboundBurst'", () -> PulseConfig.of(new JsonObject().put("limits.inboundPerSecond", 50)));
     assertMessage("unknown config key 'http.prot'", () -> PulseConfig.of(new JsonObject().put("http", new JsonObject().put("prot", 1))));
     assertMessage("unknown config key 'nope'", () -> PulseConfig.load(null, Map.of(), Map.of("pulse.nope", "1")));
