@@ -73,16 +73,18 @@ public final class History {
   private final ConcurrentMap<String, CompletableFuture<Slot>> slots = new ConcurrentHashMap<>();
   /** Channels marked for retiring by this node's {@link #retireIdle}: when (nanoTime). */
   private final Map<String, Long> marked = new ConcurrentHashMap<>();
-  private volatile IMap<String, String> channels;
+  private final IMap<String, String> channels;
 
   /**
    * {@code size}: history.size; reads are batched by it (Hazelcast reads at most the capacity, and
    * 1000). {@code retireCheckSeconds}: history.retireCheckSeconds, how often {@link #retireIdle}
-   * runs; a node confirms a registration it has not confirmed for 0.4 of that.
+   * runs; a node confirms a registration it has not confirmed for 0.4 of that. Blocking (creates
+   * the registry's proxy, which may talk to other members): call it off the event loop.
    */
   public History(Vertx vertx, HazelcastInstance hz, int size, int retireCheckSeconds) {
     this.vertx = vertx;
     this.hz = hz;
+    this.channels = hz.getMap(CHANNELS);
     this.batch = Math.min(1000, size);
     this.validNanos = TimeUnit.SECONDS.toNanos(retireCheckSeconds) * 2 / 5;
   }
@@ -162,7 +164,7 @@ public final class History {
    * worker, at most one at a time. Returns how many channels it retired.
    */
   public int retireIdle() {
-    IMap<String, String> map = channelsBlocking();
+    IMap<String, String> map = channels;
     long now = System.nanoTime();
     Set<String> stillMarked = new HashSet<>();
     int retired = 0;
@@ -304,30 +306,32 @@ public final class History {
   }
 
   /**
-   * Reads (and for an append, creates or revives) the channel's registration. A read of a channel
-   * without a ring buffer is answered from one asynchronous registry read, so that requests for
-   * names nobody uses cannot tie up worker threads; everything else finishes on a worker.
+   * Reads (and for an append, creates or revives) the channel's registration. A read starts with
+   * one asynchronous registry read, which answers a channel without a ring buffer by itself, so
+   * that requests for names nobody uses cannot tie up worker threads; a ring-buffer proxy or a
+   * registry update finishes on a worker.
    */
   private Future<Slot> lookUp(String channel, boolean forAppend) {
     if (forAppend) {
       return lookUpBlocking(channel, true);
     }
     long now = System.nanoTime();
-    Context ctx = vertx.getOrCreateContext();
-    return channelsAsync().compose(m -> HzFutures.on(ctx, m.getAsync(channel))).compose(text -> {
+    return HzFutures.on(vertx.getOrCreateContext(), channels.getAsync(channel)).compose(text -> {
       if (text == null) {
         return Future.succeededFuture(new Slot(null, null, now));
       }
       Registration reg = Registration.parse(text);
-      return reg.state() == State.RETIRED
-          ? Future.succeededFuture(new Slot(reg, null, now))
-          : lookUpBlocking(channel, false);
+      return switch (reg.state()) {
+        case RETIRED -> Future.succeededFuture(new Slot(reg, null, now));
+        case ACTIVE -> vertx.executeBlocking(() -> new Slot(reg, hz.getRingbuffer(reg.ringName(channel)), now), false);
+        case RETIRING -> lookUpBlocking(channel, false); // takes the mark back
+      };
     });
   }
 
   private Future<Slot> lookUpBlocking(String channel, boolean forAppend) {
     return vertx.executeBlocking(() -> {
-      IMap<String, String> map = channelsBlocking();
+      IMap<String, String> map = channels;
       while (true) {
         long now = System.nanoTime();
         String text = map.get(channel);
@@ -353,20 +357,6 @@ public final class History {
         }
       }
     }, false);
-  }
-
-  private Future<IMap<String, String>> channelsAsync() {
-    IMap<String, String> m = channels;
-    return m != null ? Future.succeededFuture(m) : vertx.executeBlocking(this::channelsBlocking, false);
-  }
-
-  private IMap<String, String> channelsBlocking() {
-    IMap<String, String> m = channels;
-    if (m == null) {
-      m = hz.getMap(CHANNELS);
-      channels = m;
-    }
-    return m;
   }
 
   /**

@@ -138,29 +138,14 @@ public final class PulseNode {
     this.membership = membership;
     NodeState state = NodeState.of(vertx);
     state.maxConnections(cfg.maxConnections());
-    History history = new History(vertx, hz, cfg.historySize(), cfg.historyRetireCheckSeconds());
     Presence presence = new Presence(vertx, hz, membership);
     long startedAt = System.currentTimeMillis();
-    Revocations[] revocations = new Revocations[1];
-    return vertx.executeBlocking(() -> new Revocations(hz, cfg.revokeSeconds()), false)
-        .compose(r -> {
-          revocations[0] = r;
-          return devSecret(hz);
-        })
-        .map(secret -> Auth.create(vertx, cfg, secret, revocations[0]))
-        .compose(auth -> {
-          Supplier<Deployable> http = HttpSseVerticle.instances(vertx, cfg, auth, history, presence, metrics, registry);
-          Supplier<Deployable> ws = WsVerticle.instances(vertx, cfg, auth, history, presence, membership, metrics,
-              nodeId);
-          return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
-              .compose(id -> vertx.deployVerticle(new RevokeVerticle(revocations[0], metrics)))
-              .compose(id -> vertx.deployVerticle(new HistoryJanitorVerticle(history, metrics,
-                  cfg.historyRetireCheckSeconds())))
-              .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(cfg.httpInstances())))
-              .onSuccess(id -> httpDeployment = id)
-              .compose(id -> vertx.deployVerticle(ws, new DeploymentOptions().setInstances(cfg.wsInstances())))
-              .onSuccess(id -> wsDeployment = id);
-        })
+    // The shared Hazelcast objects first (creating their proxies may block), then the verticles.
+    return vertx.executeBlocking(() -> new History(vertx, hz, cfg.historySize(), cfg.historyRetireCheckSeconds()), false)
+        .compose(history -> vertx.executeBlocking(() -> new Revocations(hz, cfg.revokeSeconds()), false)
+            .compose(revocations -> devSecret(hz)
+                .map(secret -> Auth.create(vertx, cfg, secret, revocations))
+                .compose(auth -> deployTransports(auth, history, revocations, presence, registry))))
         .compose(id -> vertx.deployVerticle(new ClusterVerticle(membership, metrics, new JsonObject()
             .put("id", nodeId).put("name", cfg.nodeName())
             .put("httpPort", httpPort()).put("wsPort", wsPort()).put("startedAt", startedAt))))
@@ -185,6 +170,20 @@ public final class PulseNode {
           }
           return this;
         });
+  }
+
+  /** The publish API, revocation, the history janitor, then the transports. */
+  private Future<String> deployTransports(Auth auth, History history, Revocations revocations, Presence presence,
+      PrometheusMeterRegistry registry) {
+    Supplier<Deployable> http = HttpSseVerticle.instances(vertx, cfg, auth, history, presence, metrics, registry);
+    Supplier<Deployable> ws = WsVerticle.instances(vertx, cfg, auth, history, presence, membership, metrics, nodeId);
+    return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
+        .compose(id -> vertx.deployVerticle(new RevokeVerticle(revocations, metrics)))
+        .compose(id -> vertx.deployVerticle(new HistoryJanitorVerticle(history, metrics, cfg.historyRetireCheckSeconds())))
+        .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(cfg.httpInstances())))
+        .onSuccess(id -> httpDeployment = id)
+        .compose(id -> vertx.deployVerticle(ws, new DeploymentOptions().setInstances(cfg.wsInstances())))
+        .onSuccess(id -> wsDeployment = id);
   }
 
   /**
