@@ -10,7 +10,7 @@ import java.time.Duration;
 
 /**
  * Blocking HTTP for the bench's control plane ({@code /ready}, {@code /api/config},
- * {@code /api/cluster}), with the JDK client: nothing here is on a measured path.
+ * {@code /api/cluster}, {@code /metrics}), with the JDK client: nothing here is on a measured path.
  */
 final class ControlHttp {
 
@@ -38,6 +38,19 @@ final class ControlHttp {
       throw new IOException("GET " + url + " answered " + res.statusCode() + ": " + res.body());
     }
     return new JsonObject(res.body());
+  }
+
+  /** The body of a GET that answered 200, or null if it did not. */
+  static String text(String url) {
+    try {
+      HttpResponse<String> res = CLIENT.send(get(url), HttpResponse.BodyHandlers.ofString());
+      return res.statusCode() == 200 ? res.body() : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
   }
 
   private static HttpRequest get(String url) {

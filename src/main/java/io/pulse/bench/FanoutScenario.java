@@ -32,7 +32,8 @@ final class FanoutScenario implements Scenario {
 
   /** CPU and publishing figures of the measured phase. */
   private record Measured(Publisher.Outcome published, long expected, Long serverCpuMicros, Long clientCpuMicros,
-      Map.Entry<String, Long> busiestThread, long wallMicros, Double machineBusyPercent) {
+      Map.Entry<String, Long> busiestThread, long wallMicros, Double machineBusyPercent,
+      ServerWrites.Histogram serverWrites) {
   }
 
   private static final long QUIET_MS = 3_000;
@@ -66,7 +67,7 @@ final class FanoutScenario implements Scenario {
       if (a.warmupSeconds > 0) {
         warmUp(ctx, publisher, groups);
       }
-      Measured m = measure(ctx, publisher, groups);
+      Measured m = measure(ctx, publisher, groups, subscriberNodes);
       return report(ctx, groups, before, after, m);
     } finally {
       groups.forEach(g -> g.clients().close());
@@ -114,8 +115,10 @@ final class FanoutScenario implements Scenario {
         w.firstError() == null ? "" : "; publish failure: " + w.firstError());
   }
 
-  private static Measured measure(BenchContext ctx, Publisher publisher, List<Group> groups) throws InterruptedException {
+  private static Measured measure(BenchContext ctx, Publisher publisher, List<Group> groups, List<Node> subscriberNodes)
+      throws InterruptedException {
     BenchArgs a = ctx.args;
+    ServerWrites.Histogram writesBefore = ServerWrites.read(subscriberNodes);
     Long serverBefore = ctx.probe.cpuMicros(ctx.nodes);
     Long clientBefore = ctx.selfCpuMicros();
     Map<String, Long> threadsBefore = ctx.probe.threadCpuMicros(ctx.nodes);
@@ -133,8 +136,12 @@ final class FanoutScenario implements Scenario {
     Long serverAfter = ctx.probe.cpuMicros(ctx.nodes);
     Long clientAfter = ctx.selfCpuMicros();
     Map.Entry<String, Long> busiest = ServerProbe.busiestThread(threadsBefore, ctx.probe.threadCpuMicros(ctx.nodes));
+    long wallMicros = (System.nanoTime() - start) / 1_000;
+    Double machineBusy = ServerProbe.machineBusyPercent(machineBefore, ServerProbe.machineTicks());
+    ServerWrites.Histogram writesAfter = ServerWrites.read(subscriberNodes);
     return new Measured(published, expected, difference(serverBefore, serverAfter), difference(clientBefore, clientAfter),
-        busiest, (System.nanoTime() - start) / 1_000, ServerProbe.machineBusyPercent(machineBefore, ServerProbe.machineTicks()));
+        busiest, wallMicros, machineBusy,
+        writesBefore == null || writesAfter == null ? null : writesAfter.since(writesBefore));
   }
 
   /** Waits until every expected delivery arrived, or none arrived for {@link #QUIET_MS}. */
@@ -191,6 +198,10 @@ final class FanoutScenario implements Scenario {
         .put("duplicates", sum(groups, g -> g.deliveries().duplicates()));
     Stats first = main.deliveries().firstDeliveryLatency();
     r.put("first_delivery_p50_ms", first.percentileMs(50));
+    ServerWrites.Histogram writes = m.serverWrites();
+    r.put("server_writes", writes == null ? null : writes.count())
+        .put("server_write_p50_ms", writes == null ? null : writes.quantileMs(0.50))
+        .put("server_write_p99_ms", writes == null ? null : writes.quantileMs(0.99));
     if (crossNode) {
       Group near = groups.get(1);
       Stats nearFirst = near.deliveries().firstDeliveryLatency();
@@ -204,6 +215,9 @@ final class FanoutScenario implements Scenario {
       r.note("cross_node_added", "p50 of each message's first delivery on " + main.label() + " minus the same on "
           + near.label() + ": the hop, without the fan-out loop");
     }
+    r.note("server_write", writes == null ? "n/a (" + main.label() + "'s /metrics could not be read)"
+        : "publish -> write to the socket on " + main.label()
+        + ", from its pulse_delivery_latency_seconds histogram (estimated within the buckets)");
     if (m.busiestThread() != null) {
       r.note("busiest server thread", m.busiestThread().getKey() + " (CPU share of the measured phase)");
     }

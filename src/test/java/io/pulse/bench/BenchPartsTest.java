@@ -80,4 +80,34 @@ class BenchPartsTest {
     assertEquals(Double.valueOf(0.5), Report.ratio(1, 2));
     assertNull(Report.ratio(1, 0));
   }
+
+  @Test
+  void serverWriteQuantilesFromTwoScrapesOfTheHistogram() {
+    String before = """
+        # HELP pulse_delivery_latency_seconds From publish to the write to a client socket
+        # TYPE pulse_delivery_latency_seconds histogram
+        pulse_delivery_latency_seconds_bucket{le="0.01"} 100
+        pulse_delivery_latency_seconds_bucket{le="0.02"} 100
+        pulse_delivery_latency_seconds_bucket{le="0.04"} 100
+        pulse_delivery_latency_seconds_bucket{le="+Inf"} 100
+        pulse_delivery_latency_seconds_count 100
+        pulse_other_bucket{le="0.01"} 7
+        """;
+    // the measured phase: 100 writes within 10 ms, 800 in (10, 20], 100 in (20, 40]
+    String after = before.replace("\"0.01\"} 100", "\"0.01\"} 200").replace("\"0.02\"} 100", "\"0.02\"} 1000")
+        .replace("\"0.04\"} 100", "\"0.04\"} 1100").replace("\"+Inf\"} 100", "\"+Inf\"} 1100");
+    ServerWrites.Histogram phase = ServerWrites.parse(after).since(ServerWrites.parse(before));
+    assertEquals(1000, phase.count());
+    assertEquals(10.0, phase.quantileMs(0.10), 1e-9); // the top of the first bucket
+    assertEquals(15.0, phase.quantileMs(0.50), 1e-9); // halfway through (10, 20]
+    assertEquals(38.0, phase.quantileMs(0.99), 1e-9); // 90 of 100 into (20, 40]
+    assertEquals(0.8, phase.quantileMs(0.008), 1e-9); // inside the first bucket, from 0
+    // two nodes add up; a quantile in the +Inf bucket, or without samples, is unknown
+    assertEquals(2000, phase.plus(phase).count());
+    ServerWrites.Histogram slow = ServerWrites.parse(
+        "pulse_delivery_latency_seconds_bucket{le=\"0.01\"} 1\npulse_delivery_latency_seconds_bucket{le=\"+Inf\"} 10\n");
+    assertNull(slow.quantileMs(0.5));
+    assertNull(ServerWrites.parse("no histogram here").quantileMs(0.5));
+    assertNull(phase.since(phase).quantileMs(0.5));
+  }
 }

@@ -79,7 +79,8 @@ class MetricsTest {
       assertTrue(value(after, "pulse_refused_total", "reason=\"bad_request\"") >= 1);
       assertTrue(published1 > published0, "probes were published too");
       assertEquals(1, value(after, "pulse_cluster_nodes", ""));
-      assertTrue(after.contains("pulse_delivery_latency_seconds_bucket{le=\"0.005\"}"), "histogram buckets");
+      assertTrue(after.contains("pulse_delivery_latency_seconds_bucket{le=\"0.005\"}")
+          && after.contains("pulse_delivery_latency_seconds_bucket{le=\"0.04\"}"), "histogram buckets");
       assertTrue(after.contains("pulse_event_loop_lag_seconds"));
       assertTrue(after.contains("jvm_memory_used_bytes"), "JVM metrics are on");
       assertTrue(after.contains("vertx_http_server_requests_total"), "Vert.x metrics are on");
