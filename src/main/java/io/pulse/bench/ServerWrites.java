@@ -80,14 +80,15 @@ final class ServerWrites {
       }
       int le = line.indexOf("le=\"");
       int end = le < 0 ? -1 : line.indexOf('"', le + 4);
-      int space = line.lastIndexOf(' ');
-      if (end < 0 || space < end) {
+      int close = end < 0 ? -1 : line.indexOf('}', end);
+      if (close < 0) {
         continue;
       }
       String bound = line.substring(le + 4, end);
+      String value = line.substring(close + 1).trim().split(" ")[0]; // a timestamp may follow
       try {
         double upper = bound.equals("+Inf") ? Double.POSITIVE_INFINITY : Double.parseDouble(bound);
-        buckets.merge(upper, (long) Double.parseDouble(line.substring(space + 1).trim()), Long::sum);
+        buckets.merge(upper, (long) Double.parseDouble(value), Long::sum);
       } catch (NumberFormatException e) {
         // not a sample line we understand: skip it
       }

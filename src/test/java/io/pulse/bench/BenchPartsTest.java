@@ -88,14 +88,14 @@ class BenchPartsTest {
         # TYPE pulse_delivery_latency_seconds histogram
         pulse_delivery_latency_seconds_bucket{le="0.01"} 100
         pulse_delivery_latency_seconds_bucket{le="0.02"} 100
-        pulse_delivery_latency_seconds_bucket{le="0.04"} 100
+        pulse_delivery_latency_seconds_bucket{le="0.04"} 100 1763900000123
         pulse_delivery_latency_seconds_bucket{le="+Inf"} 100
         pulse_delivery_latency_seconds_count 100
         pulse_other_bucket{le="0.01"} 7
         """;
     // the measured phase: 100 writes within 10 ms, 800 in (10, 20], 100 in (20, 40]
     String after = before.replace("\"0.01\"} 100", "\"0.01\"} 200").replace("\"0.02\"} 100", "\"0.02\"} 1000")
-        .replace("\"0.04\"} 100", "\"0.04\"} 1100").replace("\"+Inf\"} 100", "\"+Inf\"} 1100");
+        .replace("\"0.04\"} 100 ", "\"0.04\"} 1100 ").replace("\"+Inf\"} 100", "\"+Inf\"} 1100");
     ServerWrites.Histogram phase = ServerWrites.parse(after).since(ServerWrites.parse(before));
     assertEquals(1000, phase.count());
     assertEquals(10.0, phase.quantileMs(0.10), 1e-9); // the top of the first bucket
