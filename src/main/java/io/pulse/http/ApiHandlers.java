@@ -21,6 +21,8 @@ import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 
 /** The JSON HTTP API of SPEC §5, apart from {@code /events}. */
 final class ApiHandlers {
@@ -247,8 +249,8 @@ final class ApiHandlers {
   }
 
   private static boolean constantTimeEquals(String expected, String given) {
-    return given != null && java.security.MessageDigest.isEqual(
-        expected.getBytes(java.nio.charset.StandardCharsets.UTF_8), given.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    return given != null
+        && MessageDigest.isEqual(expected.getBytes(StandardCharsets.UTF_8), given.getBytes(StandardCharsets.UTF_8));
   }
 
   /** Runs {@code then} with the request's identity, or answers 401 for a bad token. */

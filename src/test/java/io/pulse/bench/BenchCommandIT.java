@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.ShadedJar;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -65,14 +65,10 @@ class BenchCommandIT {
   }
 
   private static JsonObject bench(String... args) throws Exception {
-    String jar = System.getProperty("pulse.it.jar", "target/pulse.jar");
-    if (!new File(jar).isFile()) {
-      throw new AssertionError("no " + jar + ": this test runs after packaging (mvn -Pslow verify)");
-    }
     Path out = Files.createTempFile("pulse-bench", ".log");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    List<String> cmd = new ArrayList<>(List.of(ShadedJar.java(),
         "-Djava.net.preferIPv4Stack=true", "-Dhazelcast.phone.home.enabled=false", "-jar",
-        new File(jar).getAbsolutePath(), "bench", "--warmup", "1", "--timeout", "200"));
+        ShadedJar.file().getPath(), "bench", "--warmup", "1", "--timeout", "200"));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(out.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));

@@ -1,6 +1,7 @@
 package io.pulse.resilience;
 
 import io.pulse.testing.Http;
+import io.pulse.testing.ShadedJar;
 import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -33,20 +34,17 @@ final class ProcessNode implements AutoCloseable {
 
   /** Starts a node and waits until /ready answers 200. */
   static ProcessNode start(String cluster, String name, Map<String, String> config) throws Exception {
-    String jar = System.getProperty("pulse.it.jar", "target/pulse.jar");
-    if (!new File(jar).isFile()) {
-      throw new AssertionError("no " + jar + ": these tests run after packaging (mvn -Pslow verify)");
-    }
+    File jar = ShadedJar.file();
     int http = freePort();
     int ws = freePort();
     Path dir = Files.createTempDirectory("pulse-it-" + name);
     Path log = dir.resolve("node.log");
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+    List<String> cmd = new ArrayList<>(List.of(ShadedJar.java(),
         "-Xmx256m", "-Djava.net.preferIPv4Stack=true", "-Dhazelcast.phone.home.enabled=false",
         "-Dpulse.cluster.name=" + cluster, "-Dpulse.node.name=" + name,
         "-Dpulse.http.port=" + http, "-Dpulse.ws.port=" + ws));
     config.forEach((k, v) -> cmd.add("-Dpulse." + k + "=" + v));
-    cmd.addAll(List.of("-jar", new File(jar).getAbsolutePath()));
+    cmd.addAll(List.of("-jar", jar.getPath()));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));
     ProcessNode node = new ProcessNode(name, http, ws, pb.start(), log);
