@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -31,6 +32,7 @@ import org.junit.jupiter.api.Timeout;
  * needs {@code git} and {@code mvn} on the PATH, the dependencies in the local Maven repository (the
  * build that runs this test has fetched them) and ports 8080/8081 free.
  */
+@Tag("slow")
 @Timeout(value = 6, unit = TimeUnit.MINUTES)
 class FreshCloneRunIT {
 
