@@ -42,19 +42,27 @@ public final class Bench {
     Thread onCtrlC = new Thread(nodes::close, "pulse-bench-stop-nodes");
     Runtime.getRuntime().addShutdownHook(onCtrlC);
     Thread watchdog = watchdog(parsed.timeoutSeconds, nodes, err);
+    Pinning pinning;
+    try {
+      pinning = parsed.pin ? pin(err) : null;
+    } catch (Exception e) {
+      err.println("pulse bench: " + e.getMessage());
+      return 1;
+    }
     Vertx vertx = Vertx.builder().withTransport(io.pulse.node.PulseNode.transport("auto")).build();
     boolean ok = false;
     try {
       long deadline = System.currentTimeMillis() + parsed.timeoutSeconds * 1000L - 15_000;
       if (parsed.startsNodes()) {
         err.printf("[bench] starting %d node(s) from %s%n", parsed.nodes, parsed.jar != null ? parsed.jar : Nodes.runningJar());
-        nodes.launch(parsed, err);
+        nodes.launch(parsed, pinning, err);
       } else {
         nodes.attach(parsed.targets);
       }
       String runId = UUID.randomUUID().toString().substring(0, 8);
       BenchContext ctx = new BenchContext(parsed, vertx, nodes.list(), new ServerProbe(), runId, deadline, err);
       Report report = Scenario.named(parsed.scenario).run(ctx);
+      report.put("pinned", pinning == null ? null : pinning.toString());
       report.print(out);
       ok = true;
       return 0;
@@ -81,6 +89,15 @@ public final class Bench {
         // already running
       }
     }
+  }
+
+  /** Splits the cores and moves this JVM (the client) to its share, before any event loop exists. */
+  private static Pinning pin(PrintStream err) throws Exception {
+    Pinning.requireTaskset();
+    Pinning pinning = Pinning.split(Pinning.allowedCpus());
+    pinning.pinThisProcess();
+    err.println("[bench] pinned: " + pinning);
+    return pinning;
   }
 
   /** After {@code seconds}, stops the nodes and ends the JVM, whatever the run is doing. */

@@ -30,7 +30,8 @@ public final class BenchArgs {
       {"--target URL", "use this running node (http base URL); repeatable", ""},
       {"--jar PATH", "the jar to start nodes from", "the running jar"},
       {"--node-jvm-arg ARG", "extra JVM argument for the started nodes; repeatable", ""},
-      {"--node-config k=v", "extra -Dpulse.k=v for the started nodes; repeatable", ""}};
+      {"--node-config k=v", "extra -Dpulse.k=v for the started nodes; repeatable", ""},
+      {"--pin", "nodes on the upper half of the cores, the client on the rest (taskset)", "off"}};
 
   public static final String USAGE = usage();
 
@@ -52,6 +53,8 @@ public final class BenchArgs {
   public final List<String> nodeConfig;
   /** Fan-out subscribers on bare Netty (true) or on Vert.x's WebSocket and HTTP clients. */
   public final boolean leanClient;
+  /** {@code --pin}: nodes and client on separate cores (see {@link Pinning}). */
+  public final boolean pin;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
@@ -68,6 +71,7 @@ public final class BenchArgs {
     nodeJvmArgs = List.copyOf(b.jvmArgs);
     nodeConfig = List.copyOf(b.config);
     leanClient = b.leanClient;
+    pin = b.pin;
     int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
     concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
@@ -88,6 +92,10 @@ public final class BenchArgs {
       }
       if (!opt.startsWith("--")) {
         throw new IllegalArgumentException("unexpected argument '" + opt + "'");
+      }
+      if (opt.equals("--pin")) {
+        b.pin = true;
+        continue;
       }
       if (i + 1 >= args.length) {
         throw new IllegalArgumentException(opt + " needs a value");
@@ -126,6 +134,9 @@ public final class BenchArgs {
     }
     if (!b.targets.isEmpty() && b.nodes != null && b.nodes != b.targets.size()) {
       throw new IllegalArgumentException("--nodes " + b.nodes + " contradicts " + b.targets.size() + " --target URL(s)");
+    }
+    if (b.pin && !b.targets.isEmpty()) {
+      throw new IllegalArgumentException("--pin pins the nodes the bench starts; with --target, start your nodes under taskset yourself");
     }
     BenchArgs parsed = new BenchArgs(b);
     if (parsed.scenario.equals("cross-node") && parsed.nodes < 2) {
@@ -195,6 +206,7 @@ public final class BenchArgs {
     Integer concurrency;
     int warmup = 2;
     boolean leanClient = true;
+    boolean pin;
     int hold = 3;
     int timeout = 300;
     final List<String> targets = new ArrayList<>();

@@ -64,7 +64,7 @@ public final class Nodes implements AutoCloseable {
    * Starts {@code args.nodes} nodes in one new cluster and waits until every one is ready and
    * sees the others. On failure the caller's {@link #close} stops whatever was started.
    */
-  void launch(BenchArgs args, PrintStream out) throws Exception {
+  void launch(BenchArgs args, Pinning pinning, PrintStream out) throws Exception {
     Path jar = args.jar != null ? args.jar : runningJar();
     if (!Files.isRegularFile(jar)) {
       throw new IOException("no Pulse jar at " + jar + " (build it with mvn -DskipTests package, or pass --jar)");
@@ -76,13 +76,13 @@ public final class Nodes implements AutoCloseable {
         if (closed) {
           throw new IOException("stopped while starting nodes");
         }
-        nodes.add(startOne(args, jar, cluster, "bench-" + i, workDir));
+        nodes.add(startOne(args, pinning, jar, cluster, "bench-" + i, workDir));
       }
     }
     awaitReady(out);
   }
 
-  private static Node startOne(BenchArgs args, Path jar, String cluster, String name, Path dir) throws IOException {
+  private static Node startOne(BenchArgs args, Pinning pinning, Path jar, String cluster, String name, Path dir) throws IOException {
     int http = freePort();
     int ws = freePort();
     List<String> cmd = new ArrayList<>();
@@ -104,7 +104,7 @@ public final class Nodes implements AutoCloseable {
     args.nodeConfig.forEach(kv -> cmd.add("-Dpulse." + kv));
     cmd.addAll(List.of("-jar", jar.toAbsolutePath().toString()));
     Path log = dir.resolve(name + ".log");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true)
+    ProcessBuilder pb = new ProcessBuilder(pinning != null ? pinning.wrapNode(cmd) : cmd).directory(dir.toFile()).redirectErrorStream(true)
         .redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));
     Process p = pb.start();
