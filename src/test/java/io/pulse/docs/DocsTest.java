@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -87,6 +88,16 @@ class DocsTest {
     assertFalse(defaultMatches("disconnect", "disconnect"));
     assertTrue(defaultMatches("`disconnect`", "disconnect"));
     assertTrue(defaultMatches("`true`", true));
+    assertEquals(List.of("http.port: allowed documented as '0–65536', the code's range is 0–65535",
+            "node.transport: allowed documented as [auto, epoll, nio], the code's choices are [auto, epoll, io_uring, nio]"),
+        allowedProblems(configRows("""
+            | key | default | allowed | meaning |
+            |---|---|---|---|
+            | `http.port` | `8080` | 0–65536 | x |
+            | `ws.port` | `8081` | 0–65535 (0 = any free port) | x |
+            | `node.transport` | `auto` | `auto`, `epoll`, `nio` | x |
+            | `limits.slowConsumer` | `disconnect` | `disconnect`, `drop` | x |
+            """)));
   }
 
   static List<String> keyProblems(Set<String> documented, Set<String> defined) {
@@ -110,7 +121,14 @@ class DocsTest {
 
   /** key → default cell, from the table headed {@code | key | default | …}. */
   static Map<String, String> configTable(String markdown) {
-    Map<String, String> rows = new LinkedHashMap<>();
+    Map<String, String> out = new LinkedHashMap<>();
+    configRows(markdown).forEach((k, cells) -> out.put(k, cells.get(1)));
+    return out;
+  }
+
+  /** key → its row's cells (key, default, allowed, meaning), from the table headed {@code | key | default | …}. */
+  static Map<String, List<String>> configRows(String markdown) {
+    Map<String, List<String>> rows = new LinkedHashMap<>();
     boolean inTable = false;
     for (String line : markdown.split("\n")) {
       String t = line.trim();
@@ -124,14 +142,78 @@ class DocsTest {
       if (t.matches("\\|[-|: ]+")) {
         continue;
       }
-      String[] cells = t.substring(1).split("\\|", -1);
-      String key = cells[0].trim().replace("`", "");
-      if (rows.put(key, cells[1].trim()) != null) {
+      List<String> cells = new ArrayList<>();
+      for (String c : t.substring(1).split("\\|", -1)) {
+        cells.add(c.trim());
+      }
+      while (cells.size() < 4) {
+        cells.add("");
+      }
+      String key = cells.get(0).replace("`", "");
+      if (rows.put(key, cells) != null) {
         fail("config key " + key + " has two rows in " + CONFIGURATION);
       }
     }
     assertFalse(rows.isEmpty(), "no | key | default | … table found");
     return rows;
+  }
+
+  @Test
+  @DisplayName("configuration.md's allowed ranges and choices are the code's")
+  void configTableAllowedValuesMatchCode() throws IOException {
+    List<String> problems = allowedProblems(configRows(Files.readString(CONFIGURATION)));
+    assertTrue(problems.isEmpty(), () -> CONFIGURATION + ":\n  " + String.join("\n  ", problems));
+  }
+
+  private static final Pattern CODE_RANGE = Pattern.compile("must be between (-?\\d+) and (-?\\d+)");
+  private static final Pattern CODE_CHOICES = Pattern.compile("must be one of (.*), got");
+  private static final Pattern DOC_RANGE = Pattern.compile("^(-?\\d+)–(-?\\d+)");
+
+  /**
+   * For each documented key, asks the code what it accepts (by feeding it a value out of any range
+   * and reading the one-line error, which names the range or the choices) and compares that with
+   * the row's "allowed" cell: {@code 0–65535 …} for a range, the backticked choices for a choice.
+   */
+  static List<String> allowedProblems(Map<String, List<String>> rows) {
+    List<String> out = new ArrayList<>();
+    JsonObject defaults = PulseConfig.defaults().toJson();
+    rows.forEach((key, cells) -> {
+      if (!defaults.containsKey(key)) {
+        return;
+      }
+      Object def = defaults.getValue(key);
+      String allowed = cells.get(2);
+      Object probe = def instanceof Integer ? (Object) 1_000_000_000_000L : def instanceof String ? "~not-a-choice~" : null;
+      if (probe == null) {
+        return;
+      }
+      String error;
+      try {
+        PulseConfig.of(new JsonObject().put(key, probe));
+        error = "";
+      } catch (ConfigException e) {
+        error = e.getMessage();
+      }
+      Matcher range = CODE_RANGE.matcher(error);
+      Matcher choices = CODE_CHOICES.matcher(error);
+      if (range.find()) {
+        Matcher doc = DOC_RANGE.matcher(allowed);
+        if (!doc.find() || !doc.group(1).equals(range.group(1)) || !doc.group(2).equals(range.group(2))) {
+          out.add(key + ": allowed documented as '" + allowed + "', the code's range is " + range.group(1) + "–" + range.group(2));
+        }
+      } else if (choices.find()) {
+        Set<String> code = new TreeSet<>(List.of(choices.group(1).split(",\\s*")));
+        Set<String> doc = new TreeSet<>();
+        Matcher m = Pattern.compile("`([^`]*)`").matcher(allowed);
+        while (m.find()) {
+          doc.add(m.group(1));
+        }
+        if (!doc.equals(code)) {
+          out.add(key + ": allowed documented as " + doc + ", the code's choices are " + code);
+        }
+      }
+    });
+    return out;
   }
 
   /**
