@@ -240,16 +240,59 @@ class DocsTest {
     return value.equals(String.valueOf(code));
   }
 
+  @Test
+  @DisplayName("every PULSE_* variable and -Dpulse.* property the docs mention is one the node accepts")
+  void documentedEnvironmentAndPropertiesExist() throws IOException {
+    List<String> unknown = new ArrayList<>();
+    for (Path page : docs()) {
+      Matcher m = Pattern.compile("\\bPULSE_[A-Z0-9_]*[A-Z0-9]|-Dpulse\\.[A-Za-z][A-Za-z.]*[A-Za-z]").matcher(Files.readString(page));
+      while (m.find()) {
+        String name = m.group();
+        if (name.equals(TEST_SWITCH)) {
+          continue;
+        }
+        String problem = name.startsWith("PULSE_")
+            ? unknownProblem(Map.of(name, "1"), Map.of())
+            : unknownProblem(Map.of(), Map.of(name.substring(2), "1"));
+        if (problem != null) {
+          unknown.add(page + ": " + name + " (" + problem + ")");
+        }
+      }
+    }
+    assertTrue(unknown.isEmpty(), () -> "unknown names in the docs:\n  " + String.join("\n  ", unknown));
+    assertTrue(unknownProblem(Map.of("PULSE_HTTP_PORTS", "1"), Map.of()) != null, "the check itself must catch a typo");
+    assertTrue(unknownProblem(Map.of(), Map.of("pulse.http.prot", "1")) != null, "the check itself must catch a typo");
+  }
+
+  /** A test switch of DashboardBrowserTest, not a node setting. */
+  private static final String TEST_SWITCH = "-Dpulse.updateScreenshot";
+
+  /** The node's complaint if it does not know the variable or property at all; null if it does. */
+  private static String unknownProblem(Map<String, String> env, Map<String, String> props) {
+    try {
+      PulseConfig.load(null, env, props);
+      return null;
+    } catch (ConfigException e) {
+      return e.getMessage().startsWith("unknown") ? e.getMessage() : null;
+    }
+  }
+
+  private static List<Path> docs() throws IOException {
+    List<Path> out = new ArrayList<>(List.of(README));
+    try (Stream<Path> pages = Files.list(SITE)) {
+      pages.filter(p -> p.toString().endsWith(".md")).sorted().forEach(out::add);
+    }
+    return out;
+  }
+
   // ---- links and anchors ----
 
   @Test
   @DisplayName("every relative link and #anchor in README.md and src/site/markdown/*.md resolves")
   void linksAndAnchorsResolve() throws IOException {
-    List<String> broken = new ArrayList<>(brokenLinks(README));
-    try (Stream<Path> pages = Files.list(SITE)) {
-      for (Path page : pages.filter(p -> p.toString().endsWith(".md")).sorted().toList()) {
-        broken.addAll(brokenLinks(page));
-      }
+    List<String> broken = new ArrayList<>();
+    for (Path page : docs()) {
+      broken.addAll(brokenLinks(page));
     }
     assertTrue(broken.isEmpty(), () -> "broken links:\n  " + String.join("\n  ", broken));
   }
