@@ -38,7 +38,7 @@ public final class Main {
           confFile = Path.of(args[++i]);
         }
         case "--help", "-h" -> {
-          System.out.println("usage: java -jar pulse.jar [--conf FILE]   (configuration: see README)");
+          System.out.println("usage: java -jar pulse.jar [--conf FILE]   (configuration: src/site/markdown/configuration.md)");
           return;
         }
         default -> fail(2, "unknown argument '" + args[i] + "' (usage: java -jar pulse.jar [--conf FILE])");

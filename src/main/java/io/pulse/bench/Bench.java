@@ -8,7 +8,7 @@ import java.util.concurrent.TimeUnit;
 /**
  * {@code java -jar pulse.jar bench --scenario …}: drives real WebSocket and SSE clients over
  * loopback against Pulse nodes it starts (or {@code --target} nodes) and prints a table, then one
- * line of JSON. See {@link BenchArgs#USAGE} and the README's Performance section.
+ * line of JSON. See {@link BenchArgs#USAGE} and src/site/markdown/performance.md.
  *
  * <p>Everything is bounded: each phase has its own limit and {@code --timeout} caps the run. The
  * nodes it started are stopped on every exit path — normal end, failure, timeout, Ctrl-C.

@@ -31,8 +31,8 @@ import java.util.function.Consumer;
  * Subscribers written on bare Netty, for the fan-out scenarios: each connection parses what it
  * receives in place and hands every payload to the {@link Deliveries} as bytes, without the
  * per-message objects of a general-purpose client. The bench shares the machine's cores with the
- * nodes it measures, so what it spends per delivery is taken from the server (README,
- * Performance). One event loop per core, on the best socket transport available (io_uring,
+ * nodes it measures, so what it spends per delivery is taken from the server (performance.md,
+ * in src/site/markdown). One event loop per core, on the best socket transport available (io_uring,
  * epoll, NIO), like the nodes. This class owns the loops and the connections; a subclass gives
  * each connection its protocol handler.
  */

@@ -251,7 +251,7 @@ public final class PulseConfig {
   /**
    * {@code n}, or for 0 one instance per two cores (at least one): a fan-out's writes cost as much
    * again in the kernel, and the collector, Hazelcast and the publish path need cores too
-   * (README, Performance: on 2 cores, one instance per transport beat two).
+   * (performance.md in src/site/markdown: on 2 cores, one instance per transport beat two).
    */
   private static int halfTheCores(int n) {
     return n > 0 ? n : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);

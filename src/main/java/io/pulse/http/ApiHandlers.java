@@ -215,7 +215,7 @@ final class ApiHandlers {
   }
 
   /**
-   * {@code POST /api/revoke} {@code {"sub"}}: revokes a subject's tokens cluster-wide (README
+   * {@code POST /api/revoke} {@code {"sub"}}: revokes a subject's tokens cluster-wide (security.md,
    * "Revoking tokens"), for backends that are not on the event bus. Needs the header
    * {@code X-API-Key: <auth.apiKey>}; without a configured key the endpoint does not exist (404),
    * except in dev mode, where anyone may call it.

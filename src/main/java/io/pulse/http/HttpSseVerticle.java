@@ -100,7 +100,7 @@ public final class HttpSseVerticle extends VerticleBase {
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::onFailure);
-    // A revoked subject's streams end (README "Revoking tokens").
+    // A revoked subject's streams end (security.md, "Revoking tokens").
     vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
       if (sse != null) {
         sse.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));

@@ -19,7 +19,9 @@ import java.util.regex.Pattern;
  * Builds the Hazelcast member configuration of a node: {@code cluster.xml} (the file named by
  * {@code cluster.config}, else {@code ./cluster.xml}, else the copy in the jar), then Pulse's
  * overrides. Whatever the file says, the result never uses multicast, auto-detection or
- * Hazelcast's phone-home.
+ * Hazelcast's phone-home. The join is TCP/IP with {@code cluster.members}, unless the file enables
+ * a discovery method of its own (Kubernetes, a cloud, a discovery strategy): Hazelcast allows one
+ * join method at a time, so then the file's join is left as it is.
  */
 public final class HazelcastConfigs {
 
@@ -43,7 +45,9 @@ public final class HazelcastConfigs {
     JoinConfig join = net.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
-    join.getTcpIpConfig().setEnabled(true).setMembers(cfg.clusterMembers());
+    if (!usesDiscovery(join)) {
+      join.getTcpIpConfig().setEnabled(true).setMembers(cfg.clusterMembers());
+    }
     String host = cfg.clusterHost();
     if (IP.matcher(host).matches()) {
       net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
@@ -54,6 +58,14 @@ public final class HazelcastConfigs {
       c.getMemberAttributeConfig().setAttribute(Membership.SENSORS_ATTRIBUTE, "singleton");
     }
     return c;
+  }
+
+  /** True when the join finds members by a discovery method rather than a list of addresses. */
+  static boolean usesDiscovery(JoinConfig join) {
+    return join.getKubernetesConfig().isEnabled() || join.getAwsConfig().isEnabled()
+        || join.getGcpConfig().isEnabled() || join.getAzureConfig().isEnabled()
+        || join.getEurekaConfig().isEnabled()
+        || !join.getDiscoveryConfig().getDiscoveryStrategyConfigs().isEmpty();
   }
 
   private static Config load(String explicit) {

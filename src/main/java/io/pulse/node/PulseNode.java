@@ -91,7 +91,7 @@ public final class PulseNode {
   /**
    * The socket transport for {@code node.transport}. {@code auto} takes io_uring where the kernel
    * allows it, else epoll, else Java NIO: on Linux the native ones cost less CPU per write (the
-   * benchmark measured it; README, Performance). A transport named explicitly but unavailable
+   * benchmark measured it; src/site/markdown/performance.md). A transport named explicitly but unavailable
    * falls back to NIO, with a warning from Vert.x. Applies {@link IoUringSettings} first.
    */
   public static Transport transport(String name) {

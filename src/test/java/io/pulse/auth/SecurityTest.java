@@ -40,7 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
-/** The bad-input and token matrix of the README's Security section, row by row, on real nodes. */
+/** The bad-input and token matrix of the Security page (src/site/markdown/security.md), row by row, on real nodes. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(120)
 class SecurityTest {
