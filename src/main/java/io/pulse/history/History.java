@@ -57,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * buffer, by which time every node has either stopped using its registration or confirmed it,
  * seen the mark and taken it back (a use revives the channel).
  *
+ * <p>With {@code cluster.quorum}, the history exists only on a side of a split brain that has that
+ * many members ({@link #configure}): on the other side appends fail, reads answer "not recovered"
+ * at a detached position ({@link DetachedIds}), and the publish path delivers live with detached ids
+ * (docs: partitions.md).
+ *
  * <p>Thread-safe; every call except {@link #retireIdle} is asynchronous and completes on the
  * caller's Vert.x context.
  */
@@ -69,6 +74,9 @@ public final class History {
 
   /** The registry of channels that have a window: channel → {@link Registration} text. */
   public static final String CHANNELS = "pulse.history-channels";
+
+  /** The split-brain protection of the history's ring buffers and registry ({@code cluster.quorum}). */
+  public static final String QUORUM = "pulse.history-quorum";
 
   private final Vertx vertx;
   private final HazelcastInstance hz;
@@ -97,9 +105,6 @@ public final class History {
     this.validNanos = TimeUnit.SECONDS.toNanos(retireCheckSeconds) * 2 / 5;
   }
 
-  /** The split-brain protection of the history's ring buffers and registry ({@code cluster.quorum}). */
-  public static final String QUORUM = "pulse.history-quorum";
-
   /**
    * Adds the replay-window settings to a member config (before the member starts).
    *
@@ -108,7 +113,7 @@ public final class History {
    * members. On the smaller side of a split every history call then fails with a
    * {@link SplitBrainProtectionException} ({@link #noQuorum}), instead of handing out ids that the
    * other side hands out too; that side's live messages go out with detached ids
-   * ({@link io.pulse.messages.Envelope#detached}).
+   * ({@link DetachedIds}).
    *
    * <p>Merge policy {@code PutIfAbsentMergePolicy} for both: after a heal the larger side's copy of
    * a channel wins and the smaller side's copy only fills in what the larger side lacks. With the
