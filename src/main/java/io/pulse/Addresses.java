@@ -47,6 +47,13 @@ public final class Addresses {
   /** Local: the same, to this node's transport verticles, which close the subject's connections. */
   public static final String REVOKED_LOCAL = "pulse.revoked.local";
 
+  /**
+   * Local: this node has merged back into the cluster after a split brain, from the smaller side
+   * (docs: partitions.md). Its transport verticles end every SSE stream and close every WebSocket
+   * with 1012, so that clients resume with their last ids against the merged history.
+   */
+  public static final String REJOINED_LOCAL = "pulse.rejoined.local";
+
   /** Delivery headers carried with every envelope on the channel addresses. */
   public static final String HEADER_CHANNEL = "c";
   public static final String HEADER_SEQ = "s";

@@ -31,6 +31,7 @@ public final class PulseConfig {
       Key.string("cluster.host", "127.0.0.1"),
       Key.list("cluster.members", "127.0.0.1"),
       Key.string("cluster.config", ""),
+      Key.integer("cluster.quorum", 0, 0, 1000),
       Key.string("http.host", "0.0.0.0"),
       Key.integer("http.port", 8080, 0, 65535),
       Key.integer("http.idleTimeoutSeconds", 60, 2, 86400),
@@ -261,6 +262,8 @@ public final class PulseConfig {
   public String clusterHost() { return s("cluster.host"); }
   public List<String> clusterMembers() { return l("cluster.members"); }
   public String clusterConfig() { return s("cluster.config"); }
+  /** Members a side of a split needs to write the history; 0 or 1: no split-brain protection. */
+  public int clusterQuorum() { return i("cluster.quorum"); }
   public String httpHost() { return s("http.host"); }
   public int httpPort() { return i("http.port"); }
   public String wsHost() { return s("ws.host"); }

@@ -2,13 +2,18 @@ package io.pulse.history;
 
 import com.hazelcast.config.Config;
 import com.hazelcast.config.MapConfig;
+import com.hazelcast.config.MergePolicyConfig;
 import com.hazelcast.config.RingbufferConfig;
+import com.hazelcast.config.SplitBrainProtectionConfig;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.map.IMap;
 import com.hazelcast.query.Predicates;
 import com.hazelcast.ringbuffer.OverflowPolicy;
 import com.hazelcast.ringbuffer.ReadResultSet;
 import com.hazelcast.ringbuffer.Ringbuffer;
+import com.hazelcast.spi.merge.PutIfAbsentMergePolicy;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
+import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import io.pulse.cluster.HzFutures;
 import io.pulse.history.Registration.State;
 import io.pulse.hub.Delivery;
@@ -52,6 +57,11 @@ import org.slf4j.LoggerFactory;
  * buffer, by which time every node has either stopped using its registration or confirmed it,
  * seen the mark and taken it back (a use revives the channel).
  *
+ * <p>With {@code cluster.quorum}, the history exists only on a side of a split brain that has that
+ * many members ({@link #configure}): on the other side appends fail, reads answer "not recovered"
+ * at a detached position ({@link DetachedIds}), and the publish path delivers live with detached ids
+ * (docs: partitions.md).
+ *
  * <p>Thread-safe; every call except {@link #retireIdle} is asynchronous and completes on the
  * caller's Vert.x context.
  */
@@ -65,6 +75,9 @@ public final class History {
   /** The registry of channels that have a window: channel → {@link Registration} text. */
   public static final String CHANNELS = "pulse.history-channels";
 
+  /** The split-brain protection of the history's ring buffers and registry ({@code cluster.quorum}). */
+  public static final String QUORUM = "pulse.history-quorum";
+
   private final Vertx vertx;
   private final HazelcastInstance hz;
   private final int batch;
@@ -74,6 +87,8 @@ public final class History {
   /** Channels marked for retiring by this node's {@link #retireIdle}: when (nanoTime). */
   private final Map<String, Long> marked = new ConcurrentHashMap<>();
   private final IMap<String, String> channels;
+  private final DetachedIds detached = new DetachedIds();
+  private final boolean quorumConfigured;
 
   /**
    * {@code size}: history.size; reads are batched by it (Hazelcast reads at most the capacity, and
@@ -85,20 +100,56 @@ public final class History {
     this.vertx = vertx;
     this.hz = hz;
     this.channels = hz.getMap(CHANNELS);
+    this.quorumConfigured = hz.getConfig().getSplitBrainProtectionConfigs().containsKey(QUORUM);
     this.batch = Math.min(1000, size);
     this.validNanos = TimeUnit.SECONDS.toNanos(retireCheckSeconds) * 2 / 5;
   }
 
-  /** Adds the replay-window settings to a member config (before the member starts). */
-  public static void configure(Config config, int size, int ttlSeconds) {
-    config.addRingBufferConfig(new RingbufferConfig(NAME_PREFIX + "*")
+  /**
+   * Adds the replay-window settings to a member config (before the member starts).
+   *
+   * <p>{@code quorum} ({@code cluster.quorum}): with 2 or more, the ring buffers and the registry
+   * are read and written only while this member's side of the cluster has at least that many
+   * members. On the smaller side of a split every history call then fails with a
+   * {@link SplitBrainProtectionException} ({@link #noQuorum}), instead of handing out ids that the
+   * other side hands out too; that side's live messages go out with detached ids
+   * ({@link DetachedIds}).
+   *
+   * <p>Merge policy {@code PutIfAbsentMergePolicy} for both: after a heal the larger side's copy of
+   * a channel wins and the smaller side's copy only fills in what the larger side lacks. With the
+   * quorum set, the smaller side cannot have written anything, so its copy is an older or equal
+   * state of the same window; the larger side's is the one to keep (docs: partitions.md).
+   */
+  public static void configure(Config config, int size, int ttlSeconds, int quorum) {
+    String policy = PutIfAbsentMergePolicy.class.getName();
+    RingbufferConfig rings = new RingbufferConfig(NAME_PREFIX + "*")
         .setCapacity(size)
         .setTimeToLiveSeconds(ttlSeconds)
         .setBackupCount(1)
-        .setAsyncBackupCount(0));
-    config.addMapConfig(new MapConfig(CHANNELS)
+        .setAsyncBackupCount(0)
+        .setMergePolicyConfig(new MergePolicyConfig(policy, MergePolicyConfig.DEFAULT_BATCH_SIZE));
+    MapConfig registry = new MapConfig(CHANNELS)
         .setBackupCount(1)
-        .setAsyncBackupCount(0));
+        .setAsyncBackupCount(0)
+        .setMergePolicyConfig(new MergePolicyConfig(policy, MergePolicyConfig.DEFAULT_BATCH_SIZE));
+    if (quorum > 1) {
+      config.addSplitBrainProtectionConfig(new SplitBrainProtectionConfig(QUORUM, true, quorum)
+          .setProtectOn(SplitBrainProtectionOn.READ_WRITE));
+      rings.setSplitBrainProtectionName(QUORUM);
+      registry.setSplitBrainProtectionName(QUORUM);
+    }
+    config.addRingBufferConfig(rings);
+    config.addMapConfig(registry);
+  }
+
+  /** True when {@code err} (or its cause) says this side of a split is below {@code cluster.quorum}. */
+  public static boolean noQuorum(Throwable err) {
+    for (Throwable t = err; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof SplitBrainProtectionException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Appends a message; the future holds its id (as a number). */
@@ -115,12 +166,12 @@ public final class History {
    */
   public Future<Replay> since(String channel, long afterSeq, int limit) {
     Context ctx = vertx.getOrCreateContext();
-    return slot(ctx, channel, false).compose(s -> {
+    Future<Replay> replay = slot(ctx, channel, false).compose(s -> {
       if (s.rb == null) {
         long last = s.lastIdWithoutBuffer();
         return Future.succeededFuture(new Replay(List.of(), afterSeq == last, last));
       }
-      if (afterSeq < -1) {
+      if (afterSeq < -1 || DetachedIds.is(afterSeq)) {
         return lastId(s).map(last -> new Replay(List.of(), false, last));
       }
       long from = Math.max(0, s.reg.seq(afterSeq + 1));
@@ -131,8 +182,28 @@ public final class History {
         }
         // Nothing to read: either nothing is newer (recovered), or it expired, or the id is ahead.
         return lastId(s).map(last -> new Replay(List.of(), last == afterSeq, last));
-      });
+      }, err -> err instanceof IllegalArgumentException // ahead of the channel: Hazelcast refuses the read
+          ? lastId(s).map(last -> new Replay(List.of(), false, last))
+          : Future.failedFuture(err));
     });
+    // Below the quorum this side cannot know what the channel holds: a reset at a detached
+    // position, which a later resume (on any side, after the heal) answers with a reset again.
+    return replay.recover(err -> noQuorum(err)
+        ? Future.succeededFuture(new Replay(List.of(), false, detached.next()))
+        : Future.failedFuture(err));
+  }
+
+  /**
+   * False while this node's side of a split is below {@code cluster.quorum} (the history is
+   * neither read nor written there); always true without a quorum. A local check, no network.
+   */
+  public boolean writable() {
+    return !quorumConfigured || hz.getSplitBrainProtectionService().getSplitBrainProtection(QUORUM).hasMinimumSize();
+  }
+
+  /** A fresh detached id ({@link DetachedIds}), for a message this side cannot write to the history. */
+  public long detachedId() {
+    return detached.next();
   }
 
   /** {@link #since} for several channels at once (a resume): channel → replay. */

@@ -30,4 +30,9 @@ public final class HistoryGaps implements Hub.Gaps {
     return history.since(channel, after, limit)
         .map(r -> r.messages().stream().filter(d -> d.seq() > after && d.seq() < before).toList());
   }
+
+  @Override
+  public boolean detachedWelcome() {
+    return !history.writable();
+  }
 }

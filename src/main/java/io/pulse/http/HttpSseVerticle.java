@@ -107,6 +107,13 @@ public final class HttpSseVerticle extends VerticleBase {
       }
     });
 
+    // Merged back after a split (docs: partitions.md): streams end, browsers resume with their ids.
+    vertx.eventBus().localConsumer(Addresses.REJOINED_LOCAL, m -> {
+      if (sse != null) {
+        sse.endAll("rejoined");
+      }
+    });
+
     // The idle timeout closes half-open sockets; streams stay busy with their keep-alive comments.
     // HTTP/1.1 only: browsers never use cleartext HTTP/2, and SSE over h2c would put every stream
     // under HTTP/2 flow control, which the slow-consumer check would misread. Strict thread mode:

@@ -253,8 +253,13 @@ final class SseHandler implements Handler<RoutingContext> {
 
   /** Ends every stream cleanly (node shutdown): browsers reconnect, elsewhere, with their id. */
   void endAll() {
+    endAll("shutdown");
+  }
+
+  /** Ends every stream cleanly, counted under {@code reason}: browsers reconnect with their id. */
+  void endAll(String reason) {
     for (SseSession s : List.copyOf(sessions)) {
-      close(s, "shutdown");
+      close(s, reason);
       s.end();
     }
   }

@@ -2,6 +2,7 @@ package io.pulse.hub;
 
 import io.pulse.Addresses;
 import io.pulse.channel.Channels;
+import io.pulse.history.DetachedIds;
 import io.vertx.core.Future;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -55,6 +56,17 @@ public final class Hub {
 
     /** The messages of {@code channel} with {@code after < seq < before}, oldest first; may be incomplete. */
     Future<List<Delivery>> missing(String channel, long after, long before);
+
+    /**
+     * Whether a message with a detached id ({@link DetachedIds}) is for this node: only while
+     * this node's side of a split is below the quorum too. One that arrives once the history is
+     * writable (sent across the cut before it was noticed, delivered after the heal) belongs to
+     * a side that no longer exists, and would otherwise stop the channel here: every history id
+     * is below it.
+     */
+    default boolean detachedWelcome() {
+      return true;
+    }
   }
 
   /** Messages held behind a gap in one channel. */
@@ -169,6 +181,10 @@ public final class Hub {
 
   /** Hands a message to every local session whose subscriptions match its channel. */
   public void dispatch(Delivery heard) {
+    if (DetachedIds.is(heard.seq()) && !history.detachedWelcome()) {
+      listener.reordered(heard);
+      return;
+    }
     Channel c = channels.computeIfAbsent(heard.channel(), Channel::new);
     Delivery d = c.named(heard);
     if (c.started && d.seq() <= c.last) {
@@ -177,7 +193,9 @@ public final class Hub {
       }
       return;
     }
-    if (!c.started || d.seq() == c.last + 1) {
+    if (!c.started || d.seq() == c.last + 1 || DetachedIds.is(d.seq())) {
+      // A detached id (published below the quorum, docs: partitions.md) has no history to fill a
+      // gap before it from: it goes out at once.
       deliver(c, d);
       releaseContiguous(c);
       return;

@@ -37,6 +37,7 @@ public final class PulseMetrics {
   private final java.util.concurrent.atomic.AtomicLong eventLoopLagNanos = new java.util.concurrent.atomic.AtomicLong();
   private final Counter published;
   private final Counter historyRetired;
+  private final Counter detached;
   private final Map<String, Counter> delivered = new ConcurrentHashMap<>();
   private final Timer latency;
 
@@ -62,6 +63,9 @@ public final class PulseMetrics {
         .register(registry);
     historyRetired = Counter.builder("pulse.history.retired")
         .description("Channels whose replay window this node retired (every message expired)").register(registry);
+    detached = Counter.builder("pulse.messages.detached")
+        .description("Messages published live only, with a detached id, because this side of a split was below"
+            + " cluster.quorum").register(registry);
     latency = Timer.builder("pulse.delivery.latency")
         .description("From publish to the write to a client socket")
         .serviceLevelObjectives(LATENCY_BUCKETS_MS.stream().map(Duration::ofMillis).toArray(Duration[]::new))
@@ -91,6 +95,11 @@ public final class PulseMetrics {
 
   public void published() {
     published.increment();
+  }
+
+  /** A message went out without a history id (this side of a split is below cluster.quorum). */
+  public void detached() {
+    detached.increment();
   }
 
   public void historyRetired(int channels) {

@@ -5,6 +5,9 @@ import com.hazelcast.config.Config;
 import com.hazelcast.config.FileSystemXmlConfig;
 import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
+import com.hazelcast.spi.merge.PutIfAbsentMergePolicy;
+import io.pulse.auth.Revocations;
+import io.pulse.chat.Presence;
 import io.pulse.cluster.Membership;
 import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
@@ -53,7 +56,8 @@ public final class HazelcastConfigs {
       net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
     }
     c.setProperty("hazelcast.local.localAddress", host);
-    History.configure(c, cfg.historySize(), cfg.historyTtlSeconds());
+    History.configure(c, cfg.historySize(), cfg.historyTtlSeconds(), cfg.clusterQuorum());
+    mergePolicies(c);
     if (simulatorCandidate) {
       c.getMemberAttributeConfig().setAttribute(Membership.SENSORS_ATTRIBUTE, "singleton");
     }
@@ -66,6 +70,28 @@ public final class HazelcastConfigs {
         || join.getGcpConfig().isEnabled() || join.getAzureConfig().isEnabled()
         || join.getEurekaConfig().isEnabled()
         || !join.getDiscoveryConfig().getDiscoveryStrategyConfigs().isEmpty();
+  }
+
+  /**
+   * The split-brain merge policy of Pulse's other maps, whatever the file says (the history's are
+   * set by {@link History#configure}). Each map is written so that after a heal the larger side's
+   * copy is right and the smaller side's is at best stale (docs: partitions.md):
+   * <ul>
+   * <li>{@code pulse.presence}: entries keyed by node id, each written only by its node.
+   * {@code PutIfAbsentMergePolicy}: the larger side deleted the smaller side's nodes' entries when
+   * it lost them, so those come back from the smaller side's copy, and nothing the larger side holds
+   * is overwritten; a node that merged back also rewrites its own entries.</li>
+   * <li>{@code pulse.auth} (the dev-mode signing secret) and the replicated map {@code pulse.revoked}:
+   * the larger side keeps its value, the smaller side adds what the larger one lacks
+   * ({@code PutIfAbsentMergePolicy}): a revocation made on either side survives.</li>
+   * </ul>
+   */
+  static void mergePolicies(Config c) {
+    String putIfAbsent = PutIfAbsentMergePolicy.class.getName();
+    for (String map : List.of(Presence.MAP, "pulse.auth")) {
+      c.getMapConfig(map).getMergePolicyConfig().setPolicy(putIfAbsent);
+    }
+    c.getReplicatedMapConfig(Revocations.MAP).getMergePolicyConfig().setPolicy(putIfAbsent);
   }
 
   private static Config load(String explicit) {

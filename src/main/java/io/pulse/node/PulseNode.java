@@ -158,6 +158,11 @@ public final class PulseNode {
           return vertx.deployVerticle(sensors);
         })
         .map(id -> {
+          membership.onMerged(() -> {
+            LOG.warn("this node merged back into the cluster after a split brain (it was on the smaller side);"
+                + " ending its client connections so that they resume against the merged history");
+            vertx.eventBus().publish(io.pulse.Addresses.REJOINED_LOCAL, null, io.pulse.Addresses.LOCAL);
+          });
           state.markReady();
           LOG.info("Pulse node '{}' ready: http {}:{} ({} instance(s)), ws {}:{}{} ({} instance(s)), cluster '{}' as {}"
               + " with {} member(s) {}, auth {}, transport {}",

@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
  * message is appended to the channel's history, which assigns its id, then published as envelope
  * text on {@code pulse.ch.<channel>} and on {@code pulse.pat.<prefix>} for every prefix of the
  * channel, with headers channel, sequence and timestamp. Replies {@code {"id"}}; fails with 400
- * for a bad request and 503 when the history cannot be written.
+ * for a bad request and 503 when the history cannot be written. On the smaller side of a split
+ * (below {@code cluster.quorum}) the message goes out live with a detached id instead
+ * ({@link io.pulse.history.DetachedIds}, docs: partitions.md).
  *
  * <p>Messages of one channel accepted here go out in the order they were accepted, even though
  * the history writes overlap.
@@ -72,12 +74,18 @@ public final class PublishVerticle extends VerticleBase {
     lastPerChannel.put(channel, ordered);
     ordered.onComplete(ar -> {
       lastPerChannel.remove(channel, ordered);
-      if (ar.failed()) {
+      long seq;
+      if (ar.succeeded()) {
+        seq = ar.result();
+      } else if (History.noQuorum(ar.cause())) {
+        // This side of a split is below cluster.quorum: live delivery on this side, no history.
+        seq = history.detachedId();
+        metrics.detached();
+      } else {
         LOG.warn("history append failed on {}: {}", channel, ar.cause().toString());
         msg.fail(503, "history unavailable: " + ar.cause().getMessage());
         return;
       }
-      long seq = ar.result();
       deliver(channel, seq, ts, Envelope.full(channel, seq, tail));
       metrics.published();
       msg.reply(new JsonObject().put("id", Envelope.id(seq)));

@@ -9,6 +9,8 @@ public final class CloseCodes {
   public static final short POLICY = 1008; // repeated abuse, token revoked
   public static final short TOO_BIG = 1009; // over limits.maxMessageBytes
   public static final short INTERNAL = 1011;
+  public static final short REJOINED = 1012; // service restart: the node merged back after a split, reconnect
+
   public static final short SLOW_CONSUMER = 4001;
   public static final short TOKEN_EXPIRED = 4002;
 

@@ -131,6 +131,13 @@ public final class WsVerticle extends VerticleBase {
         }
       }
     });
+    // Merged back after a split: this side's ids and positions may be detached, and its clients
+    // missed the other side's messages; they reconnect and resume against the merged history.
+    vertx.eventBus().localConsumer(Addresses.REJOINED_LOCAL, m -> {
+      for (WsClient c : List.copyOf(clients)) {
+        c.conn.close(CloseCodes.REJOINED, "node rejoined the cluster, reconnect", "rejoined");
+      }
+    });
     // Read-idle, not all-idle: Netty's all-idle tracking adds a promise and a listener to every
     // write. A connection that never sends is closed at the idle timeout: before the upgrade by
     // this (2 s later than closeIdle() would), after it by closeIdle() with a proper close frame

@@ -124,6 +124,12 @@ class HubTest {
   static final class FakeGaps implements Hub.Gaps {
     final List<Runnable> timers = new ArrayList<>();
     final Map<Long, Delivery> stored = new HashMap<>();
+    boolean belowQuorum;
+
+    @Override
+    public boolean detachedWelcome() {
+      return belowQuorum;
+    }
 
     @Override
     public void later(long ms, Runnable task) {
@@ -187,6 +193,33 @@ class HubTest {
     bus.publish("a.b", 2);
     assertEquals(List.of(1L, 2L), r.seqs());
     assertTrue(reordered.isEmpty(), "hearing one message on two addresses is not a reorder");
+  }
+
+  @Test
+  @DisplayName("below the quorum, a detached id goes out at once after history ids, without waiting for a gap")
+  void detachedIdsGoOutAtOnce() {
+    gaps.belowQuorum = true;
+    Recorder r = new Recorder();
+    hub.subscribe(r, "c");
+    long first = io.pulse.history.DetachedIds.BASE + 1000;
+    bus.publish("c", 7);
+    bus.publish("c", first);
+    bus.publish("c", first + 256);
+    assertEquals(List.of(7L, first, first + 256), r.seqs());
+    assertTrue(gaps.timers.isEmpty(), "no gap to wait for");
+  }
+
+  @Test
+  @DisplayName("with the history writable, a detached id (from a side of a split that is gone) is dropped:"
+      + " the channel goes on with history ids")
+  void staleDetachedIdsAreDropped() {
+    Recorder r = new Recorder();
+    hub.subscribe(r, "c");
+    bus.publish("c", 7);
+    bus.publish("c", io.pulse.history.DetachedIds.BASE + 1000);
+    bus.publish("c", 8);
+    assertEquals(List.of(7L, 8L), r.seqs());
+    assertEquals(1, reordered.size(), "counted");
   }
 
   @Test

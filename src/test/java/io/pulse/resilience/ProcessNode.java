@@ -34,12 +34,19 @@ final class ProcessNode implements AutoCloseable {
 
   /** Starts a node and waits until /ready answers 200. */
   static ProcessNode start(String cluster, String name, Map<String, String> config) throws Exception {
+    return start(cluster, name, config, List.of());
+  }
+
+  /** The same, the java command prefixed by {@code launcher} (for example {@code setpriv --regid=…}). */
+  static ProcessNode start(String cluster, String name, Map<String, String> config, List<String> launcher)
+      throws Exception {
     File jar = ShadedJar.file();
     int http = freePort();
     int ws = freePort();
     Path dir = Files.createTempDirectory("pulse-it-" + name);
     Path log = dir.resolve("node.log");
-    List<String> cmd = new ArrayList<>(List.of(ShadedJar.java(),
+    List<String> cmd = new ArrayList<>(launcher);
+    cmd.addAll(List.of(ShadedJar.java(),
         "-Xmx256m", "-Djava.net.preferIPv4Stack=true", "-Dhazelcast.phone.home.enabled=false",
         "-Dpulse.cluster.name=" + cluster, "-Dpulse.node.name=" + name,
         "-Dpulse.http.port=" + http, "-Dpulse.ws.port=" + ws));
