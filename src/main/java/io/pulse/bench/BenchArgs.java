@@ -13,7 +13,7 @@ import java.util.Set;
 public final class BenchArgs {
 
   /** The scenarios, as named on the command line. */
-  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "cross-node", "idle", "churn");
+  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "idle", "churn");
 
   private static final String[][] OPTIONS = {
       {"--subscribers N", "clients (fan-out) or connections held (idle)", "1000"},
@@ -149,7 +149,7 @@ public final class BenchArgs {
   }
 
   private static String usage() {
-    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|cross-node|idle|churn [options]");
+    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|bridge-fanout|cross-node|idle|churn [options]");
     for (String[] o : OPTIONS) {
       b.append(String.format("%n  %-19s %-54s %s", o[0], o[1], o[2].isEmpty() ? "" : "default " + o[2]).stripTrailing());
     }

@@ -7,7 +7,7 @@ import java.util.Map;
 import java.util.function.ToLongFunction;
 
 /**
- * {@code ws-fanout}, {@code sse-fanout} and {@code cross-node}: N subscribers on one channel, one
+ * {@code ws-fanout}, {@code sse-fanout}, {@code bridge-fanout} and {@code cross-node}: N subscribers on one channel, one
  * publisher at R messages a second for M messages, latency from the publish to each receipt.
  *
  * <p>Subscribers are spread over the subscriber nodes: all nodes for the fan-out scenarios; every
@@ -24,7 +24,8 @@ import java.util.function.ToLongFunction;
  */
 final class FanoutScenario implements Scenario {
 
-  enum Transport { WS, SSE }
+  /** BRIDGE: the event-bus bridge's raw WebSocket endpoint (always the lean client). */
+  enum Transport { WS, SSE, BRIDGE }
 
   /** Subscribers of one transport on some nodes, and what they received. */
   private record Group(String label, Clients clients, Deliveries deliveries, Clients.Opened opened) {
@@ -77,7 +78,9 @@ final class FanoutScenario implements Scenario {
   private Group connect(BenchContext ctx, Transport kind, List<Node> on, int count, String channel) throws Exception {
     Deliveries deliveries = new Deliveries(count, ctx.args.messages);
     Clients clients;
-    if (kind == Transport.SSE) {
+    if (kind == Transport.BRIDGE) {
+      clients = new LeanWsClients(deliveries, true);
+    } else if (kind == Transport.SSE) {
       clients = ctx.args.leanClient ? new LeanSseClients(deliveries) : new SseClients(ctx.vertx, count, deliveries);
     } else {
       clients = ctx.args.leanClient ? new LeanWsClients(deliveries) : new WsClients(ctx.vertx, count, deliveries);

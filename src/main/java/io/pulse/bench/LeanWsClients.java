@@ -26,16 +26,35 @@ final class LeanWsClients extends LeanClients {
   private static final int OP_CLOSE = 0x8;
   private static final int OP_PING = 0x9;
 
+  /** Path of the event-bus bridge's raw WebSocket endpoint on the HTTP port (bridge-fanout). */
+  static final String BRIDGE_PATH = "/eventbus/websocket";
+  /** The bridge closes a socket that sends no ping for 10 s (SockJSBridgeOptions' pingTimeout). */
+  static final long BRIDGE_PING_MS = 5_000;
+
+  private final boolean bridge;
+
   /** {@code deliveries} may be null when nothing is measured. */
   LeanWsClients(Deliveries deliveries) {
+    this(deliveries, false);
+  }
+
+  /**
+   * With {@code bridge}: subscribers of the event-bus bridge instead ({@code bridge-fanout}), on
+   * {@value #BRIDGE_PATH} of the HTTP port, speaking its JSON: {@code register} for
+   * {@code pulse.ch.<channel>} (no answer: open once sent), a {@code ping} every 5 s, envelopes in
+   * {@code rec} frames.
+   */
+  LeanWsClients(Deliveries deliveries, boolean bridge) {
     super(deliveries);
+    this.bridge = bridge;
   }
 
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
     return Opener.run(count, concurrency, deadline, i -> {
       Node node = nodes.get(i % nodes.size());
-      return connect(node.wsHost, node.wsPort, new Subscriber(i, node, channel));
+      return bridge ? connect(node.httpHost, node.httpPort, new Subscriber(i, node, channel))
+          : connect(node.wsHost, node.wsPort, new Subscriber(i, node, channel));
     });
   }
 
@@ -75,6 +94,7 @@ final class LeanWsClients extends LeanClients {
     private ByteBuf pending; // bytes of an incomplete head or frame, or null
     private byte[] message = new byte[512]; // the payload of the frame (or fragments) being read
     private int messageLength;
+    private java.util.concurrent.ScheduledFuture<?> pinging; // bridge only
 
     Subscriber(int index, Node node, String channel) {
       this.index = index;
@@ -84,7 +104,9 @@ final class LeanWsClients extends LeanClients {
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
-      String request = "GET " + node.wsPath + " HTTP/1.1\r\nHost: " + node.wsHost + ":" + node.wsPort
+      String request = (bridge
+          ? "GET " + BRIDGE_PATH + " HTTP/1.1\r\nHost: " + node.httpHost + ":" + node.httpPort
+          : "GET " + node.wsPath + " HTTP/1.1\r\nHost: " + node.wsHost + ":" + node.wsPort)
           + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
           + "Sec-WebSocket-Key: cHVsc2UtYmVuY2gta2V5MQ==\r\n\r\n";
       ctx.writeAndFlush(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
@@ -128,6 +150,18 @@ final class LeanWsClients extends LeanClients {
         return false;
       }
       upgraded = true;
+      if (bridge) {
+        ctx.writeAndFlush(frame(OP_TEXT, ("{\"type\":\"register\",\"address\":\"pulse.ch." + channel + "\"}")
+            .getBytes(StandardCharsets.UTF_8)));
+        byte[] ping = "{\"type\":\"ping\"}".getBytes(StandardCharsets.US_ASCII);
+        pinging = ctx.executor().scheduleAtFixedRate(() -> {
+          if (ctx.channel().isActive()) {
+            ctx.writeAndFlush(frame(OP_TEXT, ping));
+          }
+        }, BRIDGE_PING_MS, BRIDGE_PING_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
+        opened();
+        return true;
+      }
       byte[] subscribe = ("{\"type\":\"subscribe\",\"channel\":\"" + channel + "\"}").getBytes(StandardCharsets.UTF_8);
       ctx.writeAndFlush(frame(OP_TEXT, subscribe));
       return true;
@@ -217,6 +251,9 @@ final class LeanWsClients extends LeanClients {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+      if (pinging != null) {
+        pinging.cancel(false);
+      }
       if (pending != null) {
         pending.release();
         pending = null;

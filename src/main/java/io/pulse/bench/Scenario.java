@@ -10,6 +10,7 @@ interface Scenario {
     return switch (name) {
       case "ws-fanout" -> new FanoutScenario(FanoutScenario.Transport.WS, false);
       case "sse-fanout" -> new FanoutScenario(FanoutScenario.Transport.SSE, false);
+      case "bridge-fanout" -> new FanoutScenario(FanoutScenario.Transport.BRIDGE, false);
       case "cross-node" -> new FanoutScenario(FanoutScenario.Transport.WS, true);
       case "idle" -> new IdleScenario();
       case "churn" -> new ChurnScenario();

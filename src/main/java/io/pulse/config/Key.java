@@ -62,6 +62,9 @@ record Key(String name, Type type, Object defaultValue, long min, long max, Set<
         return b;
       }
       case STRING, ENUM -> {
+        if (type == Type.ENUM && raw instanceof Boolean b && choices.contains(b.toString())) {
+          return b.toString(); // "bridge.enabled": true is as good as "true"
+        }
         if (!(raw instanceof String s)) {
           throw bad(source, "must be a string, got " + describe(raw));
         }

@@ -65,7 +65,18 @@ public final class PulseConfig {
       Key.integer("auth.revokeSeconds", 86400, 60, 366 * 86400),
       Key.string("auth.apiKey", ""),
       Key.list("auth.allowedOrigins", "http://localhost:8080", "http://127.0.0.1:8080"),
-      Key.integer("shutdown.graceSeconds", 10, 0, 600));
+      Key.integer("shutdown.graceSeconds", 10, 0, 600),
+      Key.choice("bridge.enabled", "auto", "auto", "true", "false"),
+      Key.list("bridge.inbound"),
+      Key.list("bridge.outbound"),
+      Key.integer("bridge.replyTimeoutMs", 10_000, 100, 300_000),
+      Key.string("chat.moderation.address", ""),
+      Key.integer("chat.moderation.timeoutMs", 2000, 50, 60_000),
+      Key.choice("chat.moderation.onFailure", "reject", "reject", "allow"));
+
+  /** An event-bus address a page may use, or a prefix pattern {@code a.b.*}. */
+  private static final java.util.regex.Pattern ADDRESS =
+      java.util.regex.Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?");
 
   private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
 
@@ -198,8 +209,28 @@ public final class PulseConfig {
     if ("jwt".equals(authMode()) && !"HS256".equals(jwtAlgorithm()) && !pem) {
       throw new ConfigException("config key 'auth.jwt.key' must be a PEM public key for " + jwtAlgorithm());
     }
+    for (String key2 : List.of("bridge.inbound", "bridge.outbound")) {
+      for (String a : l(key2)) {
+        checkAddress(key2, a, true);
+      }
+    }
+    if (!moderationAddress().isEmpty()) {
+      checkAddress("chat.moderation.address", moderationAddress(), false);
+    }
     if (!apiKey().isEmpty() && apiKey().length() < 16) {
       throw new ConfigException("config key 'auth.apiKey' must be at least 16 characters (or empty: no HTTP revocation)");
+    }
+  }
+
+  /** Pulse's own addresses ({@code pulse.*}) stay off the bridge: they would bypass rights and limits. */
+  private static void checkAddress(String key, String address, boolean patternAllowed) {
+    if (!ADDRESS.matcher(address).matches() || (!patternAllowed && address.endsWith(".*"))) {
+      throw new ConfigException("config key '" + key + "' has an invalid address '" + address
+          + "' (dot-separated segments of [A-Za-z0-9_-]" + (patternAllowed ? ", optionally ending in .*)" : ")"));
+    }
+    if (address.equals("pulse") || address.startsWith("pulse.")) {
+      throw new ConfigException("config key '" + key + "' must not name Pulse's own addresses (pulse.*), got '"
+          + address + "'; channels are reached as pulse.ch.<channel> under the token's rights");
     }
   }
 
@@ -300,6 +331,19 @@ public final class PulseConfig {
   public List<String> publicChannels() { return l("auth.publicChannels"); }
   public List<String> allowedOrigins() { return l("auth.allowedOrigins"); }
   public int shutdownGraceSeconds() { return i("shutdown.graceSeconds"); }
+  /** {@code bridge.enabled}: {@code auto} (the default) is on in dev mode and off in jwt mode. */
+  public boolean bridgeEnabled() {
+    String v = s("bridge.enabled");
+    return "auto".equals(v) ? "dev".equals(authMode()) : Boolean.parseBoolean(v);
+  }
+  public List<String> bridgeInbound() { return l("bridge.inbound"); }
+  public List<String> bridgeOutbound() { return l("bridge.outbound"); }
+  public int bridgeReplyTimeoutMs() { return i("bridge.replyTimeoutMs"); }
+  /** {@code chat.moderation.address}: empty = chat messages are published unmoderated. */
+  public String moderationAddress() { return s("chat.moderation.address"); }
+  public int moderationTimeoutMs() { return i("chat.moderation.timeoutMs"); }
+  /** {@code chat.moderation.onFailure} is {@code allow}: no answer in time (or no handler) publishes the text. */
+  public boolean moderationFailOpen() { return "allow".equals(s("chat.moderation.onFailure")); }
 
   private static String firstLine(String s) {
     if (s == null) {

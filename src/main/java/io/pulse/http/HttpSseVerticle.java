@@ -3,6 +3,7 @@ package io.pulse.http;
 import io.pulse.Addresses;
 import io.pulse.chat.Presence;
 import io.pulse.auth.Auth;
+import io.pulse.bridge.EventBusBridge;
 import io.pulse.cluster.ConnectionReport;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
@@ -32,7 +33,7 @@ import java.util.function.Supplier;
  *
  * <p>Endpoints: {@code GET /events}, {@code POST /api/publish}, {@code GET /api/channels/{c}/history},
  * {@code GET /api/cluster}, {@code GET /api/rooms/{room}/presence}, {@code POST /api/token}, {@code GET /api/config}, {@code GET /health}, {@code GET /ready},
- * {@code GET /metrics}, {@code GET /}. Listens on {@code pulse.ch.*} / {@code pulse.pat.*} through
+ * {@code GET /metrics}, {@code GET /}, and the event-bus bridge under {@code /eventbus} ({@link EventBusBridge}). Listens on {@code pulse.ch.*} / {@code pulse.pat.*} through
  * its hub, requests {@link Addresses#PUBLISH} and {@link Addresses#CLUSTER_VIEW}, and reports its
  * counts on {@link Addresses#NODE_CONNECTIONS}.
  */
@@ -47,6 +48,7 @@ public final class HttpSseVerticle extends VerticleBase {
   private final FanOut fanOut;
   private final int part;
   private SseHandler sse;
+  private EventBusBridge bridge;
   private HttpServer server;
   private ConnectionReport report;
 
@@ -97,6 +99,10 @@ public final class HttpSseVerticle extends VerticleBase {
     router.get("/api/rooms/:room/presence").handler(api::presence);
     router.post("/api/token").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::token);
     router.post("/api/revoke").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::revoke);
+    if (cfg.bridgeEnabled()) {
+      bridge = new EventBusBridge(vertx, cfg, auth, hub, metrics, node, new Origins(cfg.allowedOrigins(), node::httpPort));
+      bridge.mount(router);
+    }
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::onFailure);
@@ -104,6 +110,9 @@ public final class HttpSseVerticle extends VerticleBase {
     vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
       if (sse != null) {
         sse.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));
+      }
+      if (bridge != null) {
+        bridge.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));
       }
     });
 
@@ -122,7 +131,9 @@ public final class HttpSseVerticle extends VerticleBase {
     return vertx.createHttpServer(new HttpServerOptions().setHost(cfg.httpHost()).setTcpNoDelay(true)
             .setHttp2ClearTextEnabled(false)
             .setStrictThreadMode(true)
-            .setIdleTimeout(cfg.httpIdleTimeoutSeconds()))
+            .setIdleTimeout(cfg.httpIdleTimeoutSeconds())
+            .setMaxWebSocketFrameSize(EventBusBridge.transportLimit(cfg))
+            .setMaxWebSocketMessageSize(EventBusBridge.transportLimit(cfg)))
         .requestHandler(router)
         // port -1: a random port that all instances share (Vert.x binds once per negative value)
         .listen(cfg.httpPort() == 0 ? -1 : cfg.httpPort())
@@ -144,6 +155,9 @@ public final class HttpSseVerticle extends VerticleBase {
   public Future<?> stop() {
     if (sse != null) {
       sse.endAll();
+    }
+    if (bridge != null) {
+      bridge.closeAll();
     }
     Future<Void> shut = server == null ? Future.succeededFuture() : server.shutdown(Duration.ofMillis(500));
     return shut.onComplete(ar -> {

@@ -20,6 +20,8 @@ public final class PulseMetrics {
 
   public static final String SSE = "sse";
   public static final String WS = "ws";
+  /** The SockJS event-bus bridge on the HTTP port ({@code /eventbus}). */
+  public static final String BRIDGE = "bridge";
 
   /**
    * Upper bounds of the delivery-latency histogram, in ms: fine between 10 and 100 ms, where
@@ -43,7 +45,7 @@ public final class PulseMetrics {
 
   public PulseMetrics(MeterRegistry registry) {
     this.registry = registry;
-    for (String t : new String[] {SSE, WS}) {
+    for (String t : new String[] {SSE, WS, BRIDGE}) {
       delivered.put(t, Counter.builder("pulse.messages.delivered").description("Messages written to client sockets")
           .tag("transport", t).register(registry));
       AtomicInteger c = new AtomicInteger();

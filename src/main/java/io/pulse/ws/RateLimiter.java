@@ -5,7 +5,7 @@ package io.pulse.ws;
  * consecutive refusals, so that persistent abuse can be told from a short burst.
  * Not thread-safe: one per connection, on its event loop.
  */
-final class RateLimiter {
+public final class RateLimiter {
 
   private final double perNano;
   private final double burst;
@@ -13,7 +13,7 @@ final class RateLimiter {
   private long last;
   private int refusedInARow;
 
-  RateLimiter(int perSecond, int burst, long nowNanos) {
+  public RateLimiter(int perSecond, int burst, long nowNanos) {
     this.perNano = perSecond / 1e9;
     this.burst = burst;
     this.tokens = burst;
@@ -21,7 +21,7 @@ final class RateLimiter {
   }
 
   /** Takes a token if there is one. */
-  boolean tryAcquire(long nowNanos) {
+  public boolean tryAcquire(long nowNanos) {
     tokens = Math.min(burst, tokens + (nowNanos - last) * perNano);
     last = nowNanos;
     if (tokens >= 1) {
@@ -34,7 +34,7 @@ final class RateLimiter {
   }
 
   /** Refusals since the last accepted message. */
-  int refusedInARow() {
+  public int refusedInARow() {
     return refusedInARow;
   }
 }

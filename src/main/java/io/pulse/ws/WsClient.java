@@ -4,6 +4,7 @@ import io.pulse.Addresses;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.channel.Channels;
+import io.pulse.chat.Moderation;
 import io.pulse.chat.Presence;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
@@ -57,6 +58,7 @@ final class WsClient {
   private final PulseMetrics metrics;
   private final RateLimiter limiter;
   private final Rooms roomEvents;
+  private final Moderation moderation;
 
   WsClient(Vertx vertx, PulseConfig cfg, Auth auth, Identity identity, Hub hub, History history, Presence presence,
       PulseMetrics metrics, WsSession session, WsConnection conn, Rooms roomEvents) {
@@ -72,6 +74,7 @@ final class WsClient {
     this.conn = conn;
     this.roomEvents = roomEvents;
     this.limiter = new RateLimiter(cfg.inboundPerSecond(), cfg.inboundBurst(), System.nanoTime());
+    this.moderation = new Moderation(vertx, cfg);
   }
 
   /** One whole text message from the client. */
@@ -322,9 +325,18 @@ final class WsClient {
       badRequest(ref, "text must be a non-empty string");
       return;
     }
-    JsonObject body = new JsonObject().put("channel", "chat." + room).put("event", "chat")
-        .put("from", name).put("data", new JsonObject().put("text", text));
-    send(body, ref, id -> new JsonObject().put("type", "sent").put("id", id));
+    // The moderation hook, if configured, may reject or rewrite the text first (io.pulse.chat.Moderation).
+    moderation.review(room, name, text).onComplete(ar -> {
+      if (ar.failed()) {
+        String code = ar.cause() instanceof Moderation.Refusal r ? r.code : Moderation.UNAVAILABLE;
+        metrics.refused(Moderation.REJECTED.equals(code) ? "moderated" : "moderation_unavailable");
+        error(ref, code, ar.cause().getMessage());
+        return;
+      }
+      JsonObject body = new JsonObject().put("channel", "chat." + room).put("event", "chat")
+          .put("from", name).put("data", new JsonObject().put("text", ar.result()));
+      send(body, ref, id -> new JsonObject().put("type", "sent").put("id", id));
+    });
   }
 
   private void leave(JsonObject msg, Object ref) {

@@ -14,6 +14,7 @@ class BenchArgsTest {
 
   @Test
   void defaultsAreSmall() {
+    assertEquals("bridge-fanout", BenchArgs.parse("--scenario", "bridge-fanout").scenario);
     BenchArgs a = BenchArgs.parse("--scenario", "ws-fanout");
     assertEquals("ws-fanout", a.scenario);
     assertEquals(1000, a.subscribers);

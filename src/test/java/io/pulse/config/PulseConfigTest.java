@@ -95,6 +95,38 @@ class PulseConfigTest {
   }
 
   @Test
+  @DisplayName("bridge and moderation keys: defaults by auth mode, validated addresses")
+  void bridgeKeys() {
+    String secret = "0123456789abcdef0123456789abcdef";
+    assertTrue(PulseConfig.defaults().bridgeEnabled(), "auto: on in dev mode");
+    assertFalse(PulseConfig.of(new JsonObject().put("auth.mode", "jwt").put("auth.jwt.key", secret)).bridgeEnabled(),
+        "auto: off in jwt mode");
+    assertTrue(PulseConfig.of(new JsonObject().put("auth.mode", "jwt").put("auth.jwt.key", secret)
+        .put("bridge", new JsonObject().put("enabled", true))).bridgeEnabled(), "a JSON boolean is accepted");
+    assertFalse(PulseConfig.load(null, Map.of("PULSE_BRIDGE_ENABLED", "false"), Map.of()).bridgeEnabled());
+    PulseConfig d = PulseConfig.defaults();
+    assertEquals(List.of(), d.bridgeInbound(), "default deny");
+    assertEquals(List.of(), d.bridgeOutbound(), "default deny");
+    assertEquals(10_000, d.bridgeReplyTimeoutMs());
+    assertEquals("", d.moderationAddress());
+    assertEquals(2000, d.moderationTimeoutMs());
+    assertFalse(d.moderationFailOpen(), "fail-closed by default");
+    assertEquals(List.of("app.moderation", "app.news.*"), PulseConfig.load(null,
+        Map.of("PULSE_BRIDGE_INBOUND", "app.moderation, app.news.*"), Map.of()).bridgeInbound());
+    assertMessage("'bridge.enabled'", () -> PulseConfig.of(new JsonObject().put("bridge.enabled", "yes")));
+    assertMessage("'bridge.inbound'", () -> PulseConfig.of(new JsonObject().put("bridge.inbound",
+        new io.vertx.core.json.JsonArray().add("app moderation"))));
+    assertMessage("'bridge.inbound'", () -> PulseConfig.of(new JsonObject().put("bridge.inbound",
+        new io.vertx.core.json.JsonArray().add("pulse.publish"))));
+    assertMessage("'bridge.outbound'", () -> PulseConfig.of(new JsonObject().put("bridge.outbound",
+        new io.vertx.core.json.JsonArray().add("app.*.x"))));
+    assertMessage("'bridge.replyTimeoutMs'", () -> PulseConfig.of(new JsonObject().put("bridge.replyTimeoutMs", 10)));
+    assertMessage("'chat.moderation.address'", () -> PulseConfig.of(new JsonObject().put("chat.moderation.address", "app.*")));
+    assertMessage("'chat.moderation.timeoutMs'", () -> PulseConfig.of(new JsonObject().put("chat.moderation.timeoutMs", 0)));
+    assertMessage("'chat.moderation.onFailure'", () -> PulseConfig.of(new JsonObject().put("chat.moderation.onFailure", "open")));
+  }
+
+  @Test
   @DisplayName("a file that is not JSON is refused with its path")
   void badFile() throws Exception {
     Path file = dir.resolve("bad.json");

@@ -26,6 +26,8 @@ public final class WsTestClient implements AutoCloseable {
   private WsTestClient(WebSocket ws) {
     this.ws = ws;
     ws.textMessageHandler(t -> messages.add(new JsonObject(t)));
+    // vertx-web's event-bus bridge answers in binary frames on its raw WebSocket endpoint
+    ws.binaryMessageHandler(b -> messages.add(new JsonObject(b.toString())));
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
   }
 
