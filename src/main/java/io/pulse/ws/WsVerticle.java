@@ -171,6 +171,9 @@ public final class WsVerticle extends VerticleBase {
         // HTTP connection directly instead of through a queue of its own (4 kB per connection).
         .setStrictThreadMode(true)
         .setTcpNoDelay(true)
+        // No h2c on a WebSocket port: otherwise every connection keeps an HTTP/2 upgrade handler
+        // in its pipeline, and the initializers behind it, for its whole life.
+        .setHttp2ClearTextEnabled(false)
         .setMaxWebSocketFrameSize(max)
         .setMaxWebSocketMessageSize(max)
         .setPerMessageWebSocketCompressionSupported(false)
@@ -229,6 +232,7 @@ public final class WsVerticle extends VerticleBase {
   }
 
   private void open(ServerWebSocket ws, Identity identity) {
+    UpgradeLeftovers.drop(ws);
     WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener, frames);
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
