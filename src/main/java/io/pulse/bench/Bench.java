@@ -49,6 +49,10 @@ public final class Bench {
       err.println("pulse bench: " + e.getMessage());
       return 1;
     }
+    String fdProblem = FdLimits.ensure(ProcessHandle.current().pid(), parsed.subscribers + FdLimits.HEADROOM);
+    if (fdProblem != null) {
+      err.println("[bench] warning: " + fdProblem);
+    }
     Vertx vertx = Vertx.builder().withTransport(io.pulse.node.PulseNode.transport("auto")).build();
     boolean ok = false;
     try {

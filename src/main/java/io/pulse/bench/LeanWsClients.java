@@ -28,14 +28,23 @@ final class LeanWsClients extends LeanClients {
 
   /** {@code deliveries} may be null when nothing is measured. */
   LeanWsClients(Deliveries deliveries) {
-    super(deliveries);
+    this(deliveries, List.of());
   }
+
+  /** Connections from {@code sourceAddresses} in turn (empty: the kernel's choice). */
+  LeanWsClients(Deliveries deliveries, List<String> sourceAddresses) {
+    super(deliveries);
+    this.sourceAddresses = List.copyOf(sourceAddresses);
+  }
+
+  private final List<String> sourceAddresses;
 
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
     return Opener.run(count, concurrency, deadline, i -> {
       Node node = nodes.get(i % nodes.size());
-      return connect(node.wsHost, node.wsPort, new Subscriber(i, node, channel));
+      String from = sourceAddresses.isEmpty() ? null : sourceAddresses.get(i % sourceAddresses.size());
+      return connect(node.wsHost, node.wsPort, from, new Subscriber(i, node, channel));
     });
   }
 
