@@ -23,7 +23,8 @@ final class IdleScenario implements Scenario {
     // the bare-Netty clients (the same protocol); one address keeps Vert.x's, as before.
     try (Clients clients = from.isEmpty() ? new WsClients(ctx.vertx, a.subscribers, null) : new LeanWsClients(null, from)) {
       ctx.log("opening %d idle WebSocket connections%s", a.subscribers, from.isEmpty() ? "" : " from " + from.size() + " source addresses");
-      opened = clients.open(ctx.nodes, a.subscribers, "bench." + ctx.runId + ".idle", a.concurrency, ctx.deadline(180_000));
+      opened = clients.open(ctx.nodes, a.subscribers, "bench." + ctx.runId + ".idle", a.concurrency,
+          ctx.deadline(Math.max(180_000, a.subscribers * 10L))); // at least 100 connections/s, within --timeout
       ctx.log("%d connected and subscribed in %d ms (%d failed%s)", opened.opened(), opened.millis(), opened.failed(),
           opened.firstError() == null ? "" : ": " + opened.firstError());
       if (opened.opened() == 0) {

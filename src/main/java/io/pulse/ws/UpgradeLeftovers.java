@@ -14,7 +14,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Lets go of what an upgraded WebSocket connection keeps from its HTTP request and never needs
- * again (Vert.x 5.1.6), about 2.5 kB of heap per idle connection:
+ * again (Vert.x 5.1.6), about 2.9 kB of heap per idle connection:
  *
  * <ul>
  *   <li>The {@code VertxHandler} that Vert.x puts in the pipeline at the upgrade keeps, for the
@@ -25,6 +25,9 @@ import org.slf4j.LoggerFactory;
  *   <li>The WebSocket keeps the upgrade request's headers for {@link ServerWebSocket#headers()}.
  *       Pulse reads the token and Origin before the upgrade and never after it, so they are
  *       replaced by one shared empty read-only map.</li>
+ *   <li>It also keeps the request's URI and query string, each a copy of {@code ?token=…} when a
+ *       browser authenticates that way (a JWT: some 900 bytes for the pair). From here
+ *       {@link ServerWebSocket#uri()} is the path and {@link ServerWebSocket#query()} null.</li>
  * </ul>
  *
  * <p>Both touch Vert.x internals: if a field or method is not where 5.1.6 has it, that part does
@@ -39,12 +42,16 @@ final class UpgradeLeftovers {
   private static final Function<ChannelHandlerContext, ?> SPENT = ctx -> {
     throw new IllegalStateException("the WebSocket connection was created already");
   };
-  private static final Field FACTORY = field(VertxHandler.class, "connectionFactory");
+  private static final Field FACTORY = field(VertxHandler.class.getName(), "connectionFactory", Function.class);
   private static final Method SET_HEADERS = headersSetter();
+  private static final String SERVER_WEBSOCKET = "io.vertx.core.http.impl.websocket.ServerWebSocketImpl";
+  private static final Field URI = field(SERVER_WEBSOCKET, "uri", String.class);
+  private static final Field PATH = field(SERVER_WEBSOCKET, "path", String.class);
+  private static final Field QUERY = field(SERVER_WEBSOCKET, "query", String.class);
   private static final AtomicBoolean FAILED_ONCE = new AtomicBoolean();
 
   /** What {@link #drop} let go of. */
-  record Dropped(boolean request, boolean headers) {
+  record Dropped(boolean request, boolean headers, boolean query) {
   }
 
   private UpgradeLeftovers() {
@@ -52,7 +59,7 @@ final class UpgradeLeftovers {
 
   /** Drops what {@code ws} keeps from its upgrade request; says what it could drop. */
   static Dropped drop(ServerWebSocket ws) {
-    return new Dropped(dropRequest(ws), dropHeaders(ws));
+    return new Dropped(dropRequest(ws), dropHeaders(ws), dropQuery(ws));
   }
 
   private static boolean dropRequest(ServerWebSocket ws) {
@@ -85,22 +92,36 @@ final class UpgradeLeftovers {
     }
   }
 
+  private static boolean dropQuery(ServerWebSocket ws) {
+    if (URI == null || PATH == null || QUERY == null || !URI.getDeclaringClass().isInstance(ws)) {
+      return false;
+    }
+    try {
+      URI.set(ws, PATH.get(ws));
+      QUERY.set(ws, null);
+      return ws.query() == null;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      failed("its upgrade URI", e);
+      return false;
+    }
+  }
+
   private static void failed(String what, Exception e) {
     if (FAILED_ONCE.compareAndSet(false, true)) {
       LOG.debug("a WebSocket connection keeps {} (logged once): {}", what, e.toString());
     }
   }
 
-  private static Field field(Class<?> owner, String name) {
+  private static Field field(String owner, String name, Class<?> type) {
     try {
-      Field f = owner.getDeclaredField(name);
-      if (!Function.class.isAssignableFrom(f.getType())) {
+      Field f = Class.forName(owner).getDeclaredField(name);
+      if (!type.isAssignableFrom(f.getType())) {
         throw new NoSuchFieldException(name + " is a " + f.getType().getName());
       }
       f.setAccessible(true);
       return f;
     } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.debug("WebSocket connections keep their upgrade request (about 2 kB each): {}", e.toString());
+      LOG.debug("WebSocket connections keep part of their upgrade request ({}.{}): {}", owner, name, e.toString());
       return null;
     }
   }

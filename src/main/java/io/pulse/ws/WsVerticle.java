@@ -232,7 +232,6 @@ public final class WsVerticle extends VerticleBase {
   }
 
   private void open(ServerWebSocket ws, Identity identity) {
-    UpgradeLeftovers.drop(ws);
     WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener, frames);
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
@@ -271,6 +270,7 @@ public final class WsVerticle extends VerticleBase {
     clients.add(client);
     metrics.connections(PulseMetrics.WS).incrementAndGet();
     report.changed();
+    UpgradeLeftovers.drop(ws); // last: nothing here reads the upgrade request any more
   }
 
   private static String closeReason(ServerWebSocket ws) {

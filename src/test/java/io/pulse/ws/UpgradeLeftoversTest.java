@@ -52,9 +52,12 @@ class UpgradeLeftoversTest {
   void upgradedConnectionLetsGoOfItsRequestAndKeepsWorking() throws Exception {
     CompletableFuture<Upgraded> seen = new CompletableFuture<>();
     int port = server(seen, true);
-    try (WsTestClient client = WsTestClient.connect(port)) {
+    try (WsTestClient client = WsTestClient.connect(port, "/ws?token=" + "t".repeat(400), null)) {
       Upgraded up = seen.get(10, TimeUnit.SECONDS);
-      assertEquals(new UpgradeLeftovers.Dropped(true, true), up.dropped(), "both leftovers dropped");
+      assertEquals(new UpgradeLeftovers.Dropped(true, true, true), up.dropped(), "every leftover dropped");
+      assertEquals("/ws", up.ws().uri(), "the URI is the path now");
+      assertEquals("/ws", up.ws().path());
+      assertNull(up.ws().query(), "the token in the query is gone");
       assertTrue(up.ws().headers().isEmpty(), "headers are gone");
       assertFalse(up.ws().headers().isMutable(), "the shared empty headers cannot be filled");
       assertFalse(up.pipeline().contains("h2c"), "no HTTP/2 upgrade handler left: " + up.pipeline());
