@@ -10,13 +10,14 @@ import java.util.concurrent.TimeUnit;
  * The open-files limit of the bench's own JVM and of the nodes it starts: N connections need N
  * file descriptors in the client and N in the nodes, more than a usual {@code ulimit -n}. The
  * bench raises the soft and hard limit of a process it owns with {@code prlimit --pid}, which needs
- * the privilege to raise a hard limit (root) or a hard limit already high enough; the kernel
- * caps it at {@code /proc/sys/fs/nr_open}. If that is not possible it says what to do.
+ * {@code CAP_SYS_RESOURCE} to raise a hard limit (root usually has it; a container may not) or a
+ * hard limit already high enough; the kernel caps it at {@code /proc/sys/fs/nr_open}. If that is
+ * not possible the run stops before it starts, saying why.
  */
 final class FdLimits {
 
   /** Descriptors a process needs besides its connections (jars, epoll/io_uring, Hazelcast, logs). */
-  static final int HEADROOM = 4_096;
+  static final int HEADROOM = 1_000;
 
   private FdLimits() {
   }
@@ -66,7 +67,8 @@ final class FdLimits {
         return null;
       }
       return "open-files limit of process " + pid + " is " + now + ", " + wanted + " needed, and prlimit could not raise it"
-          + (out.isEmpty() ? "" : " (" + out + ")") + ": run the bench as root or under prlimit --nofile=" + wanted + ":" + wanted;
+          + (out.isEmpty() ? "" : " (" + out + ")") + ": that needs CAP_SYS_RESOURCE, or a hard limit of at least " + wanted
+          + " (ulimit -Hn) before the bench starts";
     } catch (IOException e) {
       return "open-files limit of process " + pid + " is " + now + ", " + wanted + " needed (prlimit: " + e.getMessage()
           + "): run the bench under prlimit --nofile=" + wanted + ":" + wanted;

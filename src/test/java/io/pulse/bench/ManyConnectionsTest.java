@@ -47,6 +47,18 @@ class ManyConnectionsTest {
     Long now = FdLimits.openFiles(pid);
     assertTrue(now != null && now > 0, "own limit readable: " + now);
     assertNull(FdLimits.ensure(pid, now), "already enough: nothing to do");
+    String beyond = FdLimits.ensure(pid, 1L << 40); // over any kernel's nr_open, even for root
+    assertTrue(beyond != null && beyond.contains("CAP_SYS_RESOURCE"), beyond);
+  }
+
+  @Test
+  void aRunTheClientCannotHoldIsRefusedBeforeAnyNodeStarts() {
+    var err = new java.io.ByteArrayOutputStream();
+    int code = Bench.run(new String[] {"--scenario", "idle", "--subscribers", "2000000000"},
+        new java.io.PrintStream(new java.io.ByteArrayOutputStream()), new java.io.PrintStream(err));
+    assertEquals(1, code);
+    assertTrue(err.toString().contains("open-files limit"), err.toString());
+    assertTrue(!err.toString().contains("starting"), "no node was started: " + err);
   }
 
   /** The bench's bare-Netty WebSocket clients really connect from the addresses given (all on loopback). */
