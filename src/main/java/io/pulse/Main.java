@@ -28,6 +28,7 @@ public final class Main {
     System.setProperty("hazelcast.phone.home.enabled", "false");
     System.setProperty("java.net.preferIPv4Stack", "true");
     System.setProperty("hazelcast.logging.type", "slf4j");
+    io.pulse.node.HeapDefaults.apply();
     Path confFile = null;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {

@@ -38,6 +38,12 @@ public final class Bench {
       out.println(BenchArgs.USAGE);
       return 0;
     }
+    // Every client connection is a file descriptor of this JVM: refuse a run it cannot hold.
+    String fdProblem = FdLimits.ensure(ProcessHandle.current().pid(), parsed.subscribers + FdLimits.HEADROOM);
+    if (fdProblem != null) {
+      err.println("pulse bench: " + parsed.subscribers + " connections: " + fdProblem);
+      return 1;
+    }
     Nodes nodes = new Nodes();
     Thread onCtrlC = new Thread(nodes::close, "pulse-bench-stop-nodes");
     Runtime.getRuntime().addShutdownHook(onCtrlC);

@@ -31,6 +31,7 @@ public final class BenchArgs {
       {"--jar PATH", "the jar to start nodes from", "the running jar"},
       {"--node-jvm-arg ARG", "extra JVM argument for the started nodes; repeatable", ""},
       {"--node-config k=v", "extra -Dpulse.k=v for the started nodes; repeatable", ""},
+      {"--source-addresses N", "idle: spread the connections over 127.0.0.1 … 127.0.0.N", "1 per 25,000 connections"},
       {"--pin", "nodes on the upper half of the cores, the client on the rest (taskset)", "off"}};
 
   public static final String USAGE = usage();
@@ -55,6 +56,8 @@ public final class BenchArgs {
   public final boolean leanClient;
   /** {@code --pin}: nodes and client on separate cores (see {@link Pinning}). */
   public final boolean pin;
+  /** Idle: loopback source addresses to spread the connections over; null = automatic ({@link SourceAddresses}). */
+  public final Integer sourceAddresses;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
@@ -72,6 +75,7 @@ public final class BenchArgs {
     nodeConfig = List.copyOf(b.config);
     leanClient = b.leanClient;
     pin = b.pin;
+    sourceAddresses = b.sourceAddresses;
     int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
     concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
@@ -123,6 +127,12 @@ public final class BenchArgs {
         case "--jar" -> b.jar = Path.of(v);
         case "--node-jvm-arg" -> b.jvmArgs.add(v);
         case "--node-config" -> b.config.add(nodeConfig(v));
+        case "--source-addresses" -> {
+          b.sourceAddresses = positive(opt, v);
+          if (b.sourceAddresses > SourceAddresses.MAX) {
+            throw new IllegalArgumentException(opt + " is at most " + SourceAddresses.MAX + ", not " + v);
+          }
+        }
         default -> throw new IllegalArgumentException("unknown option " + opt);
       }
     }
@@ -137,6 +147,9 @@ public final class BenchArgs {
     }
     if (b.pin && !b.targets.isEmpty()) {
       throw new IllegalArgumentException("--pin pins the nodes the bench starts; with --target, start your nodes under taskset yourself");
+    }
+    if (b.sourceAddresses != null && !b.scenario.equals("idle")) {
+      throw new IllegalArgumentException("--source-addresses applies to the idle scenario only");
     }
     BenchArgs parsed = new BenchArgs(b);
     if (parsed.scenario.equals("cross-node") && parsed.nodes < 2) {
@@ -207,6 +220,7 @@ public final class BenchArgs {
     int warmup = 2;
     boolean leanClient = true;
     boolean pin;
+    Integer sourceAddresses;
     int hold = 3;
     int timeout = 300;
     final List<String> targets = new ArrayList<>();

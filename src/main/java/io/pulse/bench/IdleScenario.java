@@ -1,6 +1,7 @@
 package io.pulse.bench;
 
 import java.io.IOException;
+import java.util.List;
 
 /**
  * {@code idle}: opens N WebSocket connections, each subscribed to one quiet channel, holds them
@@ -16,9 +17,14 @@ final class IdleScenario implements Scenario {
     ServerProbe.Memory after;
     Clients.Opened opened;
     Integer serverSaw;
-    try (WsClients clients = new WsClients(ctx.vertx, a.subscribers, null)) {
-      ctx.log("opening %d idle WebSocket connections", a.subscribers);
-      opened = clients.open(ctx.nodes, a.subscribers, "bench." + ctx.runId + ".idle", a.concurrency, ctx.deadline(180_000));
+    List<String> from = SourceAddresses.forConnections(a.subscribers, a.sourceAddresses,
+        ctx.nodes.stream().map(n -> n.wsHost).toList());
+    // Vert.x 5.1.6's WebSocketClient ignores setLocalAddress, so several source addresses take
+    // the bare-Netty clients (the same protocol); one address keeps Vert.x's, as before.
+    try (Clients clients = from.isEmpty() ? new WsClients(ctx.vertx, a.subscribers, null) : new LeanWsClients(null, from)) {
+      ctx.log("opening %d idle WebSocket connections%s", a.subscribers, from.isEmpty() ? "" : " from " + from.size() + " source addresses");
+      opened = clients.open(ctx.nodes, a.subscribers, "bench." + ctx.runId + ".idle", a.concurrency,
+          ctx.deadline(Math.max(180_000, a.subscribers * 10L))); // at least 100 connections/s, within --timeout
       ctx.log("%d connected and subscribed in %d ms (%d failed%s)", opened.opened(), opened.millis(), opened.failed(),
           opened.firstError() == null ? "" : ": " + opened.firstError());
       if (opened.opened() == 0) {
@@ -52,6 +58,8 @@ final class IdleScenario implements Scenario {
         .put("heap_after_kb", after.heapUsedKb())
         .put("heap_after_close_kb", closed.heapUsedKb())
         .put("rss_after_close_kb", closed.rssKb())
+        .put("source_addresses", Math.max(1, from.size()))
+        .put("client", from.isEmpty() ? "vertx" : "lean")
         .note("method", "after GC (jcmd GC.run): heap used from GC.heap_info, VmRSS from /proc; held " + a.holdSeconds + " s");
   }
 }

@@ -106,12 +106,18 @@ abstract class LeanClients extends Clients {
    * (subscribed), fails if it cannot be made or opened.
    */
   protected final Future<Void> connect(String host, int port, Connection connection) {
+    return connect(host, port, null, connection);
+  }
+
+  /** The same, from {@code localAddress} (an IP address; null: the kernel's choice). */
+  protected final Future<Void> connect(String host, int port, String localAddress, Connection connection) {
     Promise<Void> subscribed = connection.opening;
+    java.net.InetSocketAddress remote = new java.net.InetSocketAddress(host, port);
     new Bootstrap().group(group).channel(channelType)
         .option(ChannelOption.TCP_NODELAY, true)
         .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, CONNECT_TIMEOUT_MS)
         .handler(connection)
-        .connect(host, port)
+        .connect(remote, localAddress == null ? null : new java.net.InetSocketAddress(localAddress, 0))
         .addListener((ChannelFutureListener) f -> {
           if (f.isSuccess()) {
             channels.add(f.channel());

@@ -35,7 +35,7 @@ final class LeanWsClients extends LeanClients {
 
   /** {@code deliveries} may be null when nothing is measured. */
   LeanWsClients(Deliveries deliveries) {
-    this(deliveries, false);
+    this(deliveries, false, List.of());
   }
 
   /**
@@ -45,16 +45,29 @@ final class LeanWsClients extends LeanClients {
    * {@code rec} frames.
    */
   LeanWsClients(Deliveries deliveries, boolean bridge) {
+    this(deliveries, bridge, List.of());
+  }
+
+  /** Connections from {@code sourceAddresses} in turn (empty: the kernel's choice). */
+  LeanWsClients(Deliveries deliveries, List<String> sourceAddresses) {
+    this(deliveries, false, sourceAddresses);
+  }
+
+  private LeanWsClients(Deliveries deliveries, boolean bridge, List<String> sourceAddresses) {
     super(deliveries);
     this.bridge = bridge;
+    this.sourceAddresses = List.copyOf(sourceAddresses);
   }
+
+  private final List<String> sourceAddresses;
 
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
     return Opener.run(count, concurrency, deadline, i -> {
       Node node = nodes.get(i % nodes.size());
-      return bridge ? connect(node.httpHost, node.httpPort, new Subscriber(i, node, channel))
-          : connect(node.wsHost, node.wsPort, new Subscriber(i, node, channel));
+      String from = sourceAddresses.isEmpty() ? null : sourceAddresses.get(i % sourceAddresses.size());
+      return bridge ? connect(node.httpHost, node.httpPort, from, new Subscriber(i, node, channel))
+          : connect(node.wsHost, node.wsPort, from, new Subscriber(i, node, channel));
     });
   }
 

@@ -108,6 +108,12 @@ public final class Nodes implements AutoCloseable {
         .redirectOutput(log.toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("PULSE_"));
     Process p = pb.start();
+    // Its share of the connections (spread over the nodes in turn); raised before the node listens.
+    String fdProblem = FdLimits.ensure(p.pid(), (args.subscribers + args.nodes - 1) / args.nodes + FdLimits.HEADROOM);
+    if (fdProblem != null) {
+      p.destroyForcibly();
+      throw new IOException(name + ": " + fdProblem);
+    }
     return new Node(name, URI.create("http://127.0.0.1:" + http), URI.create("ws://127.0.0.1:" + ws + "/ws"), p, log);
   }
 

@@ -178,6 +178,9 @@ public final class WsVerticle extends VerticleBase {
         // HTTP connection directly instead of through a queue of its own (4 kB per connection).
         .setStrictThreadMode(true)
         .setTcpNoDelay(true)
+        // No h2c on a WebSocket port (as on the SSE port): each connection would otherwise get an
+        // HTTP/2 initializer and an h2c upgrade handler for its first request, to no use here.
+        .setHttp2ClearTextEnabled(false)
         .setMaxWebSocketFrameSize(max)
         .setMaxWebSocketMessageSize(max)
         .setPerMessageWebSocketCompressionSupported(false)
@@ -274,6 +277,7 @@ public final class WsVerticle extends VerticleBase {
     clients.add(client);
     metrics.connections(PulseMetrics.WS).incrementAndGet();
     report.changed();
+    UpgradeLeftovers.drop(ws); // last: nothing here reads the upgrade request any more
   }
 
   private static String closeReason(ServerWebSocket ws) {
