@@ -171,6 +171,8 @@ public final class WsVerticle extends VerticleBase {
         // HTTP connection directly instead of through a queue of its own (4 kB per connection).
         .setStrictThreadMode(true)
         .setTcpNoDelay(true)
+        // Exactly the message limit: a frame over it cannot be part of an acceptable message, and
+        // Netty refuses it on its header, before buffering any of it (WsConnection closes 1009).
         .setMaxWebSocketFrameSize(max)
         .setMaxWebSocketMessageSize(max)
         .setPerMessageWebSocketCompressionSupported(false)
@@ -263,7 +265,6 @@ public final class WsVerticle extends VerticleBase {
       client.stopWatchingExpiry();
       onClose.run();
     });
-    ws.exceptionHandler(err -> LOG.debug("websocket error: {}", err.toString()));
     clients.add(client);
     metrics.connections(PulseMetrics.WS).incrementAndGet();
     report.changed();
