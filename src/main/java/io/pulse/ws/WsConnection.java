@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
  * is refused by Netty's frame decoder as soon as the header is read, before any of its payload is
  * buffered; Vert.x then closes the connection with 1000 unless someone closes it first. The
  * exception handler here closes it with the decoder's own code instead: 1009 for a frame over the
- * limit, 1002 for a malformed frame, 1007 for an invalid close reason.
+ * limit, 1002 for a malformed frame, 1007 for an invalid close reason. With permessage-deflate,
+ * a frame that inflates past the limit closes with 1009 too ({@link PerMessageDeflate}).
  */
 final class WsConnection {
 
@@ -103,6 +104,15 @@ final class WsConnection {
       } else {
         close((short) 1002, "protocol error", "protocol_error");
       }
+      return;
+    }
+    short inflate = PerMessageDeflate.closeCode(err);
+    if (inflate == CloseCodes.TOO_BIG) { // the bomb guard: inflated past the limit, not inflated further
+      close(CloseCodes.TOO_BIG, "message over " + maxMessageBytes + " bytes", "too_large");
+      return;
+    }
+    if (inflate != 0) {
+      close(inflate, "invalid compressed data", "protocol_error");
       return;
     }
     LOG.debug("websocket error: {}", err.toString());

@@ -115,6 +115,27 @@ public final class RawWs implements AutoCloseable {
     frame(1, true, s.getBytes(StandardCharsets.UTF_8));
   }
 
+  /** One frame as read: its first byte (FIN, RSV, opcode) and its payload. */
+  public record Frame(int b0, byte[] payload) {
+    public int opcode() {
+      return b0 & 0x0f;
+    }
+
+    /** RSV1: the message is compressed (permessage-deflate). */
+    public boolean rsv1() {
+      return (b0 & 0x40) != 0;
+    }
+  }
+
+  /** Reads the next frame, whatever it is. */
+  public Frame readFrame() throws IOException {
+    int b0 = in.read();
+    if (b0 < 0) {
+      throw new java.io.EOFException("connection ended");
+    }
+    return new Frame(b0, in.readNBytes((int) length(in.read())));
+  }
+
   /** Reads the next text message (one unfragmented, uncompressed frame), skipping pings. */
   public String readText() throws IOException {
     while (true) {
