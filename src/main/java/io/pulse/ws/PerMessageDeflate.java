@@ -120,6 +120,40 @@ final class PerMessageDeflate {
     return h != null && h.accepted;
   }
 
+  /**
+   * With the extension allowed, Netty's frame decoder lets every RSV bit through (it leaves them to
+   * the extensions): what no negotiated extension consumed must still fail the connection (RFC
+   * 6455 §5.2) — RSV1 on a connection without permessage-deflate, or on a control frame, RSV2 and
+   * RSV3 always. Installs that check after the extension decoders; call right after the upgrade.
+   */
+  static void checkReservedBits(ServerWebSocket ws) {
+    if (ws instanceof WebSocketInternal internal) {
+      ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
+      String vertx = internal.channelHandlerContext().name();
+      if (pipeline.get(ReservedBits.class) == null) {
+        pipeline.addBefore(vertx, "pulseReservedBits", ReservedBits.INSTANCE);
+      }
+    }
+  }
+
+  /** Fails the connection on a frame that still has an RSV bit set (1002, {@code protocol_error}). */
+  @io.netty.channel.ChannelHandler.Sharable
+  static final class ReservedBits extends io.netty.channel.ChannelInboundHandlerAdapter {
+    static final ReservedBits INSTANCE = new ReservedBits();
+
+    @Override
+    public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
+        frame.release();
+        ctx.fireExceptionCaught(new io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException(
+            io.netty.handler.codec.http.websocketx.WebSocketCloseStatus.PROTOCOL_ERROR,
+            "RSV bits set (" + frame.rsv() + ") that no negotiated extension uses"));
+        return;
+      }
+      ctx.fireChannelRead(msg);
+    }
+  }
+
   /** The close code for what the inflater could not take: 1009 over the limit, else 1002; 0 if not the inflater's. */
   static short closeCode(Throwable err) {
     for (Throwable t = err; t != null; t = t.getCause()) {

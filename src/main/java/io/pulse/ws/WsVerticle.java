@@ -253,8 +253,11 @@ public final class WsVerticle extends VerticleBase {
 
   private void open(ServerWebSocket ws, Identity identity) {
     WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener, frames);
-    if (deflate != null && PerMessageDeflate.negotiated(ws)) {
-      session.deflate(deflated, deflate);
+    if (deflate != null) {
+      PerMessageDeflate.checkReservedBits(ws);
+      if (PerMessageDeflate.negotiated(ws)) {
+        session.deflate(deflated, deflate);
+      }
     }
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),

@@ -71,10 +71,15 @@ public final class RawWs implements AutoCloseable {
 
   /** Sends one masked frame, with RSV1 set when {@code rsv1} (a permessage-deflate compressed message). */
   public void frame(int opcode, boolean fin, boolean rsv1, byte[] payload) throws IOException {
+    frame(opcode, fin, rsv1 ? 4 : 0, payload);
+  }
+
+  /** Sends one masked frame with the reserved bits {@code rsv} (4: RSV1, 2: RSV2, 1: RSV3). */
+  public void frame(int opcode, boolean fin, int rsv, byte[] payload) throws IOException {
     byte[] mask = new byte[4];
     ThreadLocalRandom.current().nextBytes(mask);
     ByteArrayOutputStream f = new ByteArrayOutputStream();
-    f.write(header(opcode, fin, rsv1, payload.length, mask));
+    f.write(header(opcode, fin, rsv, payload.length, mask));
     for (int i = 0; i < payload.length; i++) {
       f.write(payload[i] ^ mask[i % 4]);
     }
@@ -87,14 +92,14 @@ public final class RawWs implements AutoCloseable {
    * value), then {@code some} bytes of that payload: a frame whose payload never fully comes.
    */
   public void frameStart(int opcode, boolean fin, long length, int some) throws IOException {
-    out.write(header(opcode, fin, false, length, new byte[4]));
+    out.write(header(opcode, fin, 0, length, new byte[4]));
     out.write(new byte[some]); // zeros: masked with a zero mask
     out.flush();
   }
 
-  private static byte[] header(int opcode, boolean fin, boolean rsv1, long n, byte[] mask) {
+  private static byte[] header(int opcode, boolean fin, int rsv, long n, byte[] mask) {
     ByteArrayOutputStream f = new ByteArrayOutputStream();
-    f.write((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
+    f.write((fin ? 0x80 : 0) | (rsv & 7) << 4 | opcode);
     if (n < 126) {
       f.write(0x80 | (int) n);
     } else if (n < 65536) {

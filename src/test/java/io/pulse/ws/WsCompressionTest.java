@@ -73,6 +73,24 @@ class WsCompressionTest {
   }
 
   @Test
+  @DisplayName("reserved bits no negotiated extension uses close 1002: RSV1 without deflate, RSV1 on a ping, RSV2")
+  void reservedBits() throws Exception {
+    byte[] ping = "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
+    try (RawWs raw = raw("")) { // no extension negotiated: RSV1 is not allowed
+      raw.frame(1, true, true, deflate(ping));
+      assertEquals(1002, raw.readUntilClose());
+    }
+    try (RawWs raw = raw(OFFER)) {
+      raw.frame(9, true, 4, new byte[] {1});
+      assertEquals(1002, raw.readUntilClose());
+    }
+    try (RawWs raw = raw(OFFER)) {
+      raw.frame(1, true, 2, ping);
+      assertEquals(1002, raw.readUntilClose());
+    }
+  }
+
+  @Test
   @DisplayName("deliveries: the same compressed frame to every deflate connection, plain to the others; small ones plain")
   void deliveries() throws Exception {
     try (RawWs a = raw(OFFER); RawWs b = raw(OFFER); RawWs plain = raw("")) {
