@@ -131,19 +131,27 @@ final class PerMessageDeflate {
       ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
       String vertx = internal.channelHandlerContext().name();
       if (pipeline.get(ReservedBits.class) == null) {
-        pipeline.addBefore(vertx, "pulseReservedBits", ReservedBits.INSTANCE);
+        pipeline.addBefore(vertx, "pulseReservedBits", new ReservedBits());
       }
     }
   }
 
-  /** Fails the connection on a frame that still has an RSV bit set (1002, {@code protocol_error}). */
-  @io.netty.channel.ChannelHandler.Sharable
+  /**
+   * Fails the connection on a frame that still has an RSV bit set (1002, {@code protocol_error}),
+   * and drops every frame after it, as Netty's decoder does after a bad frame (a ping behind it
+   * must not be answered).
+   */
   static final class ReservedBits extends io.netty.channel.ChannelInboundHandlerAdapter {
-    static final ReservedBits INSTANCE = new ReservedBits();
+    private boolean failed; // this connection's event loop only
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+      if (failed && msg instanceof WebSocketFrame frame) {
+        frame.release();
+        return;
+      }
       if (msg instanceof WebSocketFrame frame && frame.rsv() != 0) {
+        failed = true;
         frame.release();
         ctx.fireExceptionCaught(new io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException(
             io.netty.handler.codec.http.websocketx.WebSocketCloseStatus.PROTOCOL_ERROR,
