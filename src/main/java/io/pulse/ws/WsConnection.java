@@ -94,6 +94,15 @@ final class WsConnection {
    * closing here sends our code first.
    */
   private void onError(Throwable err) {
+    closeFor(err);
+    // Vert.x closes the channel as soon as this returns: send what this read produced (answers
+    // to the messages before the bad frame, and the close frame) first.
+    if (ws instanceof io.vertx.core.internal.http.WebSocketInternal internal) {
+      internal.channelHandlerContext().flush();
+    }
+  }
+
+  private void closeFor(Throwable err) {
     if (err instanceof CorruptedWebSocketFrameException bad) {
       WebSocketCloseStatus status = bad.closeStatus();
       int code = status == null ? 1002 : status.code();

@@ -76,14 +76,29 @@ public final class RawWs implements AutoCloseable {
 
   /** Sends one masked frame with the reserved bits {@code rsv} (4: RSV1, 2: RSV2, 1: RSV3). */
   public void frame(int opcode, boolean fin, int rsv, byte[] payload) throws IOException {
+    out.write(encode(opcode, fin, rsv, payload));
+    out.flush();
+  }
+
+  /** The bytes of one masked frame, to send several in one write ({@link #send}). */
+  public static byte[] encode(int opcode, boolean fin, int rsv, byte[] payload) {
     byte[] mask = new byte[4];
     ThreadLocalRandom.current().nextBytes(mask);
     ByteArrayOutputStream f = new ByteArrayOutputStream();
-    f.write(header(opcode, fin, rsv, payload.length, mask));
+    f.writeBytes(header(opcode, fin, rsv, payload.length, mask));
     for (int i = 0; i < payload.length; i++) {
       f.write(payload[i] ^ mask[i % 4]);
     }
-    out.write(f.toByteArray());
+    return f.toByteArray();
+  }
+
+  /** Writes {@code frames} at once (one segment, read by the server in one go). */
+  public void send(byte[]... frames) throws IOException {
+    ByteArrayOutputStream all = new ByteArrayOutputStream();
+    for (byte[] f : frames) {
+      all.writeBytes(f);
+    }
+    out.write(all.toByteArray());
     out.flush();
   }
 

@@ -85,8 +85,7 @@ class WsCompressionTest {
       assertEquals(1002, raw.readUntilClose());
     }
     try (RawWs raw = raw(OFFER)) { // and a ping right behind the bad frame is not answered (Autobahn 3.2)
-      raw.frame(1, true, 2, ping);
-      raw.frame(9, true, new byte[] {7});
+      raw.send(RawWs.encode(1, true, 2, ping), RawWs.encode(9, true, 0, new byte[] {7}));
       RawWs.Frame f = raw.readFrame();
       assertEquals(8, f.opcode(), "a close, not a pong");
       assertEquals(1002, ((f.payload()[0] & 0xff) << 8) | (f.payload()[1] & 0xff));

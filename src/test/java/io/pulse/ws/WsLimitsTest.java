@@ -104,6 +104,13 @@ class WsLimitsTest {
         assertEquals(1009, raw.readUntilClose());
         expected++;
       }
+      try (RawWs raw = raw(node)) { // behind a message in the same read: its answer, then the 1009, both sent
+        raw.send(RawWs.encode(1, true, 0, "{\"type\":\"ping\",\"ref\":1}".getBytes(java.nio.charset.StandardCharsets.UTF_8)),
+            RawWs.encode(1, true, 0, new byte[70_000]));
+        assertEquals("pong", new JsonObject(raw.readText()).getString("type"));
+        assertEquals(1009, raw.readUntilClose());
+        expected++;
+      }
       int n = expected;
       io.pulse.testing.Await.until(
           () -> node.metrics().count("pulse.disconnects", "transport", "ws", "reason", "too_large") == n,
