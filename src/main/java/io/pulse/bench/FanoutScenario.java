@@ -204,9 +204,10 @@ final class FanoutScenario implements Scenario {
         .put("compression", ctx.args.compression)
         .put("payload_bytes", ctx.args.payloadBytes);
     if (main.clients() instanceof LeanWsClients lean) {
-      // Text frames' payload per delivery as sent (compressed or not), and the share that came compressed.
-      r.put("ws_wire_bytes_per_delivery", Report.ratio(lean.wireBytes(), received))
-          .put("ws_compressed_share", Report.ratio(lean.compressedMessages(), received));
+      // Text messages' payload bytes as sent (compressed or not), per message, and the share that
+      // came compressed: over every text message of the phase (late warm-up messages included).
+      r.put("ws_wire_bytes_per_message", Report.ratio(lean.wireBytes(), lean.textMessages()))
+          .put("ws_compressed_share", Report.ratio(lean.compressedMessages(), lean.textMessages()));
     }
     Stats first = main.deliveries().firstDeliveryLatency();
     r.put("first_delivery_p50_ms", first.percentileMs(50));

@@ -33,6 +33,7 @@ final class LeanWsClients extends LeanClients {
   private final boolean compression;
   private final java.util.concurrent.atomic.LongAdder wireBytes = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder compressed = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder texts = new java.util.concurrent.atomic.LongAdder();
 
   /** {@code deliveries} may be null when nothing is measured. */
   LeanWsClients(Deliveries deliveries) {
@@ -50,10 +51,16 @@ final class LeanWsClients extends LeanClients {
     return wireBytes.sum();
   }
 
-  /** Starts {@link #wireBytes} and {@link #compressedMessages} again from 0. */
+  /** Text messages received (whether counted as deliveries or not: warm-up, replies). */
+  long textMessages() {
+    return texts.sum();
+  }
+
+  /** Starts {@link #wireBytes}, {@link #textMessages} and {@link #compressedMessages} again from 0. */
   void resetCounts() {
     wireBytes.reset();
     compressed.reset();
+    texts.reset();
   }
 
   /** Text messages received compressed. */
@@ -246,6 +253,7 @@ final class LeanWsClients extends LeanClients {
     }
 
     private void onText(ChannelHandlerContext ctx) {
+      texts.increment();
       byte[] text = message;
       int length = messageLength;
       if (deflated) {
