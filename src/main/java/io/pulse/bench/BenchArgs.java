@@ -24,6 +24,8 @@ public final class BenchArgs {
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
       {"--client lean|vertx", "fan-out subscribers: bare Netty, or Vert.x clients", "lean"},
+      {"--compression on|off", "WebSocket fan-out: offer permessage-deflate, inflate", "off"},
+      {"--payload BYTES", "fan-out: pad each message with sensor-like JSON", "0 (about 60)"},
       {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
@@ -58,6 +60,10 @@ public final class BenchArgs {
   public final boolean pin;
   /** Idle: loopback source addresses to spread the connections over; null = automatic ({@link SourceAddresses}). */
   public final Integer sourceAddresses;
+  /** WebSocket subscribers offer permessage-deflate and inflate what comes compressed. */
+  public final boolean compression;
+  /** Approximate bytes of sensor-like JSON added to each message's data (0: none). */
+  public final int payloadBytes;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
@@ -76,6 +82,8 @@ public final class BenchArgs {
     leanClient = b.leanClient;
     pin = b.pin;
     sourceAddresses = b.sourceAddresses;
+    compression = b.compression;
+    payloadBytes = b.payload;
     int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
     concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
@@ -120,6 +128,13 @@ public final class BenchArgs {
           }
           b.leanClient = v.equals("lean");
         }
+        case "--compression" -> {
+          if (!v.equals("on") && !v.equals("off")) {
+            throw new IllegalArgumentException("--compression must be on or off, got '" + v + "'");
+          }
+          b.compression = v.equals("on");
+        }
+        case "--payload" -> b.payload = atLeastZero(opt, v);
         case "--warmup" -> b.warmup = atLeastZero(opt, v);
         case "--hold" -> b.hold = atLeastZero(opt, v);
         case "--timeout" -> b.timeout = Math.max(60, positive(opt, v));
@@ -150,6 +165,17 @@ public final class BenchArgs {
     }
     if (b.sourceAddresses != null && !b.scenario.equals("idle")) {
       throw new IllegalArgumentException("--source-addresses applies to the idle scenario only");
+    }
+    if (b.compression) {
+      if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node")) {
+        throw new IllegalArgumentException("--compression is for WebSocket fan-out (ws-fanout, cross-node)");
+      }
+      if (!b.leanClient) {
+        throw new IllegalArgumentException("--compression on needs --client lean");
+      }
+      if (b.config.stream().noneMatch(c -> c.startsWith("ws.compression="))) {
+        b.config.add("ws.compression=true"); // the nodes the bench starts offer it too
+      }
     }
     BenchArgs parsed = new BenchArgs(b);
     if (parsed.scenario.equals("cross-node") && parsed.nodes < 2) {
@@ -221,6 +247,8 @@ public final class BenchArgs {
     boolean leanClient = true;
     boolean pin;
     Integer sourceAddresses;
+    boolean compression;
+    int payload;
     int hold = 3;
     int timeout = 300;
     final List<String> targets = new ArrayList<>();

@@ -55,7 +55,7 @@ final class FanoutScenario implements Scenario {
     String channel = "bench." + ctx.runId;
     List<Group> groups = new ArrayList<>();
     ServerProbe.Memory before = ctx.probe.memory(subscriberNodes);
-    try (Publisher publisher = new Publisher(ctx.vertx, publishTo, channel)) {
+    try (Publisher publisher = new Publisher(ctx.vertx, publishTo, channel, ctx.args.payloadBytes)) {
       groups.add(connect(ctx, transport, subscriberNodes, a.subscribers, channel));
       if (crossNode) {
         int nearby = Math.max(1, Math.min(100, a.subscribers / 10));
@@ -79,11 +79,11 @@ final class FanoutScenario implements Scenario {
     Deliveries deliveries = new Deliveries(count, ctx.args.messages);
     Clients clients;
     if (kind == Transport.BRIDGE) {
-      clients = new LeanWsClients(deliveries, true);
+      clients = LeanWsClients.bridge(deliveries);
     } else if (kind == Transport.SSE) {
       clients = ctx.args.leanClient ? new LeanSseClients(deliveries) : new SseClients(ctx.vertx, count, deliveries);
     } else {
-      clients = ctx.args.leanClient ? new LeanWsClients(deliveries) : new WsClients(ctx.vertx, count, deliveries);
+      clients = ctx.args.leanClient ? LeanWsClients.compressing(deliveries, ctx.args.compression) : new WsClients(ctx.vertx, count, deliveries);
     }
     String label = names(on);
     try {
@@ -127,6 +127,11 @@ final class FanoutScenario implements Scenario {
     Map<String, Long> threadsBefore = ctx.probe.threadCpuMicros(ctx.nodes);
     long[] machineBefore = ServerProbe.machineTicks();
     long start = System.nanoTime();
+    groups.forEach(g -> {
+      if (g.clients() instanceof LeanWsClients lean) {
+        lean.resetCounts(); // count the measured phase's frames only
+      }
+    });
     ctx.log("publishing %d messages at %d/s to %s", a.messages, a.rate, ctx.nodes.get(0).name);
     long stopAt = ctx.deadline(Long.MAX_VALUE / 4) - 10_000; // leave the drain and the report some time
     Publisher.Outcome published = publisher.run(a.messages, a.rate, false, () -> System.currentTimeMillis() >= stopAt);
@@ -198,7 +203,15 @@ final class FanoutScenario implements Scenario {
         .put("publish_failures", m.published().failed())
         .put("connect_failures", sum(groups, g -> g.opened().failed()))
         .put("dropped_connections", sum(groups, g -> g.clients().dropped()))
-        .put("duplicates", sum(groups, g -> g.deliveries().duplicates()));
+        .put("duplicates", sum(groups, g -> g.deliveries().duplicates()))
+        .put("compression", ctx.args.compression)
+        .put("payload_bytes", ctx.args.payloadBytes);
+    if (main.clients() instanceof LeanWsClients lean) {
+      // Text messages' payload bytes as sent (compressed or not), per message, and the share that
+      // came compressed: over every text message of the phase (late warm-up messages included).
+      r.put("ws_wire_bytes_per_message", Report.ratio(lean.wireBytes(), lean.textMessages()))
+          .put("ws_compressed_share", Report.ratio(lean.compressedMessages(), lean.textMessages()));
+    }
     Stats first = main.deliveries().firstDeliveryLatency();
     r.put("first_delivery_p50_ms", first.percentileMs(50));
     ServerWrites.Histogram writes = m.serverWrites();

@@ -13,7 +13,10 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * WebSocket subscribers on bare Netty ({@link LeanClients}): the same protocol as a browser
  * (HTTP/1.1 upgrade, masked client frames, {@code subscribe}, a pong for every ping, the close
- * handshake), each received frame parsed in place.
+ * handshake), each received frame parsed in place. With {@code compression}, each offers
+ * permessage-deflate as browsers do ({@code client_max_window_bits}, keeping its inflater's
+ * window across messages) and inflates every compressed message before it is counted; a
+ * connection the server does not grant the extension to fails to open.
  */
 final class LeanWsClients extends LeanClients {
 
@@ -30,36 +33,67 @@ final class LeanWsClients extends LeanClients {
   static final String BRIDGE_PATH = "/eventbus/websocket";
   /** The bridge closes a socket that sends no ping for 10 s (SockJSBridgeOptions' pingTimeout). */
   static final long BRIDGE_PING_MS = 5_000;
+  private static final byte[] TAIL = {0x00, 0x00, (byte) 0xff, (byte) 0xff};
 
   private final boolean bridge;
+  private final boolean compression;
+  private final List<String> sourceAddresses;
+  private final java.util.concurrent.atomic.LongAdder wireBytes = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder compressed = new java.util.concurrent.atomic.LongAdder();
+  private final java.util.concurrent.atomic.LongAdder texts = new java.util.concurrent.atomic.LongAdder();
 
   /** {@code deliveries} may be null when nothing is measured. */
   LeanWsClients(Deliveries deliveries) {
-    this(deliveries, false, List.of());
-  }
-
-  /**
-   * With {@code bridge}: subscribers of the event-bus bridge instead ({@code bridge-fanout}), on
-   * {@value #BRIDGE_PATH} of the HTTP port, speaking its JSON: {@code register} for
-   * {@code pulse.ch.<channel>} (no answer: open once sent), a {@code ping} every 5 s, envelopes in
-   * {@code rec} frames.
-   */
-  LeanWsClients(Deliveries deliveries, boolean bridge) {
-    this(deliveries, bridge, List.of());
+    this(deliveries, false, false, List.of());
   }
 
   /** Connections from {@code sourceAddresses} in turn (empty: the kernel's choice). */
   LeanWsClients(Deliveries deliveries, List<String> sourceAddresses) {
-    this(deliveries, false, sourceAddresses);
+    this(deliveries, false, false, sourceAddresses);
   }
 
-  private LeanWsClients(Deliveries deliveries, boolean bridge, List<String> sourceAddresses) {
+  private LeanWsClients(Deliveries deliveries, boolean bridge, boolean compression, List<String> sourceAddresses) {
     super(deliveries);
     this.bridge = bridge;
+    this.compression = compression;
     this.sourceAddresses = List.copyOf(sourceAddresses);
   }
 
-  private final List<String> sourceAddresses;
+  /**
+   * Subscribers of the event-bus bridge instead ({@code bridge-fanout}), on {@value #BRIDGE_PATH}
+   * of the HTTP port, speaking its JSON: {@code register} for {@code pulse.ch.<channel>} (no
+   * answer: open once sent), a {@code ping} every 5 s, envelopes in {@code rec} frames.
+   */
+  static LeanWsClients bridge(Deliveries deliveries) {
+    return new LeanWsClients(deliveries, true, false, List.of());
+  }
+
+  /** With {@code compression}, the subscribers offer permessage-deflate and inflate. */
+  static LeanWsClients compressing(Deliveries deliveries, boolean compression) {
+    return new LeanWsClients(deliveries, false, compression, List.of());
+  }
+
+  /** Payload bytes of the text frames received (as on the wire: compressed or not). */
+  long wireBytes() {
+    return wireBytes.sum();
+  }
+
+  /** Text messages received (whether counted as deliveries or not: warm-up, replies). */
+  long textMessages() {
+    return texts.sum();
+  }
+
+  /** Starts {@link #wireBytes}, {@link #textMessages} and {@link #compressedMessages} again from 0. */
+  void resetCounts() {
+    wireBytes.reset();
+    compressed.reset();
+    texts.reset();
+  }
+
+  /** Text messages received compressed. */
+  long compressedMessages() {
+    return compressed.sum();
+  }
 
   @Override
   Opened open(List<Node> nodes, int count, String channel, int concurrency, long deadline) throws InterruptedException {
@@ -108,6 +142,9 @@ final class LeanWsClients extends LeanClients {
     private byte[] message = new byte[512]; // the payload of the frame (or fragments) being read
     private int messageLength;
     private java.util.concurrent.ScheduledFuture<?> pinging; // bridge only
+    private boolean deflated; // the message being read is compressed (RSV1 on its first frame)
+    private java.util.zip.Inflater inflater; // with compression: this connection's, window kept
+    private byte[] inflated;
 
     Subscriber(int index, Node node, String channel) {
       this.index = index;
@@ -121,6 +158,7 @@ final class LeanWsClients extends LeanClients {
           ? "GET " + BRIDGE_PATH + " HTTP/1.1\r\nHost: " + node.httpHost + ":" + node.httpPort
           : "GET " + node.wsPath + " HTTP/1.1\r\nHost: " + node.wsHost + ":" + node.wsPort)
           + "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n"
+          + (compression ? "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n" : "")
           + "Sec-WebSocket-Key: cHVsc2UtYmVuY2gta2V5MQ==\r\n\r\n";
       ctx.writeAndFlush(Unpooled.copiedBuffer(request, StandardCharsets.US_ASCII));
     }
@@ -161,6 +199,15 @@ final class LeanWsClients extends LeanClients {
         ended("upgrade refused: " + head.lines().findFirst().orElse(head));
         ctx.close();
         return false;
+      }
+      if (compression && !head.toLowerCase(java.util.Locale.ROOT).contains("sec-websocket-extensions: permessage-deflate")) {
+        ended("permessage-deflate not granted (is ws.compression on?)");
+        ctx.close();
+        return false;
+      }
+      if (compression) {
+        inflater = new java.util.zip.Inflater(true);
+        inflated = new byte[4096];
       }
       upgraded = true;
       if (bridge) {
@@ -219,7 +266,9 @@ final class LeanWsClients extends LeanClients {
         case OP_TEXT, OP_CONTINUATION -> {
           if (opcode == OP_TEXT) {
             messageLength = 0;
+            deflated = (b0 & 0x40) != 0;
           }
+          wireBytes.add(n);
           if (messageLength + n > message.length) {
             message = java.util.Arrays.copyOf(message, Math.max(message.length * 2, messageLength + n));
           }
@@ -248,17 +297,60 @@ final class LeanWsClients extends LeanClients {
     }
 
     private void onText(ChannelHandlerContext ctx) {
+      texts.increment();
+      byte[] text = message;
+      int length = messageLength;
+      if (deflated) {
+        if (inflater == null) {
+          ended("a compressed message without permessage-deflate");
+          ctx.close();
+          return;
+        }
+        length = inflate();
+        if (length < 0) {
+          ended("a compressed message that does not inflate");
+          ctx.close();
+          return;
+        }
+        text = inflated;
+        compressed.increment();
+      }
       if (isOpen()) {
         if (deliveries != null) {
-          deliveries.onMessage(index, message, 0, messageLength);
+          deliveries.onMessage(index, text, 0, length);
         }
         return;
       }
-      if (Bytes.indexOf(message, 0, messageLength, SUBSCRIBED) >= 0) {
+      if (Bytes.indexOf(text, 0, length, SUBSCRIBED) >= 0) {
         opened();
-      } else if (Bytes.indexOf(message, 0, messageLength, ERROR) >= 0) {
-        ended("subscribe refused: " + new String(message, 0, messageLength, StandardCharsets.UTF_8));
+      } else if (Bytes.indexOf(text, 0, length, ERROR) >= 0) {
+        ended("subscribe refused: " + new String(text, 0, length, StandardCharsets.UTF_8));
         ctx.close();
+      }
+    }
+
+    /** Inflates the message read (RFC 7692 §7.2.2: its bytes, then 00 00 ff ff) into {@code inflated}; -1 if corrupt. */
+    private int inflate() {
+      if (messageLength + 4 > message.length) {
+        message = java.util.Arrays.copyOf(message, messageLength + 4);
+      }
+      System.arraycopy(TAIL, 0, message, messageLength, 4);
+      inflater.setInput(message, 0, messageLength + 4);
+      int n = 0;
+      try {
+        while (true) {
+          n += inflater.inflate(inflated, n, inflated.length - n);
+          if (inflater.needsInput() && n < inflated.length) {
+            return n;
+          }
+          if (n == inflated.length) {
+            inflated = java.util.Arrays.copyOf(inflated, inflated.length * 2);
+          } else if (inflater.finished() || inflater.needsDictionary()) {
+            return -1; // a final block: not what permessage-deflate sends
+          }
+        }
+      } catch (java.util.zip.DataFormatException e) {
+        return -1;
       }
     }
 
@@ -270,6 +362,10 @@ final class LeanWsClients extends LeanClients {
       if (pending != null) {
         pending.release();
         pending = null;
+      }
+      if (inflater != null) {
+        inflater.end();
+        inflater = null;
       }
       super.channelInactive(ctx);
     }

@@ -19,7 +19,8 @@ import java.util.function.BooleanSupplier;
  * Publishes bench messages with {@code POST /api/publish} at a fixed rate, open loop: message i
  * is sent at start + i/rate whether or not earlier answers have come back, so a slow server
  * shows up as latency rather than as a slower publisher. Each message's data is
- * {@code {"seq":i,"bt":<epoch µs when the POST was issued>}}.
+ * {@code {"seq":i,"bt":<epoch µs when the POST was issued>}}, then {@code --payload} bytes of
+ * sensor readings if asked for.
  */
 final class Publisher implements AutoCloseable {
 
@@ -31,7 +32,11 @@ final class Publisher implements AutoCloseable {
   private final Node node;
   private final String channel;
 
-  Publisher(Vertx vertx, Node node, String channel) {
+  private final String pad;
+
+  /** {@code payloadBytes}: about that many bytes of sensor-like JSON in each message's data (0: none). */
+  Publisher(Vertx vertx, Node node, String channel, int payloadBytes) {
+    this.pad = readings(payloadBytes);
     this.client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true).setConnectTimeout(10_000),
         new PoolOptions().setHttp1MaxSize(16).setMaxWaitQueueSize(-1));
     this.node = node;
@@ -79,12 +84,31 @@ final class Publisher implements AutoCloseable {
 
   private Future<Integer> publish(long seq, long micros) {
     Buffer body = Buffer.buffer("{\"channel\":\"" + channel + "\",\"event\":\"bench\",\"data\":{\"seq\":" + seq
-        + ",\"bt\":" + micros + "}}");
+        + ",\"bt\":" + micros + pad + "}}");
     RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST).setHost(node.httpHost)
         .setPort(node.httpPort).setURI("/api/publish").putHeader("Content-Type", "application/json");
     return client.request(options)
         .compose(req -> req.send(body))
         .compose(res -> res.body().map(b -> res.statusCode()));
+  }
+
+  /**
+   * {@code ,"readings":[…]} of about {@code bytes} bytes: what a gateway of sensors might publish,
+   * with readings that vary (so it compresses like real data, not like a run of one byte).
+   */
+  static String readings(int bytes) {
+    if (bytes <= 0) {
+      return "";
+    }
+    java.util.Random r = new java.util.Random(42);
+    StringBuilder b = new StringBuilder(",\"readings\":[");
+    for (int i = 0; b.length() < bytes; i++) {
+      b.append(i == 0 ? "" : ",").append("{\"sensor\":\"sensor-").append(i % 64)
+          .append("\",\"temperature\":").append(String.format(java.util.Locale.ROOT, "%.2f", 15 + r.nextDouble() * 15))
+          .append(",\"humidity\":").append(String.format(java.util.Locale.ROOT, "%.1f", 30 + r.nextDouble() * 40))
+          .append(",\"battery\":").append(r.nextInt(101)).append(",\"ok\":").append(r.nextInt(20) > 0).append('}');
+    }
+    return b.append(']').toString();
   }
 
   @Override

@@ -42,6 +42,8 @@ public final class PulseConfig {
       Key.integer("ws.pingSeconds", 25, 1, 3600),
       Key.integer("ws.idleTimeoutSeconds", 60, 2, 86400),
       Key.integer("ws.instances", 0, 0, 64),
+      Key.bool("ws.compression", false),
+      Key.integer("ws.compressionMinBytes", 256, 0, 16 * 1024 * 1024),
       Key.integer("sse.keepAliveSeconds", 15, 1, 3600),
       Key.integer("sse.retryMs", 2000, 0, 600_000),
       Key.bool("sensors.enabled", true),
@@ -305,6 +307,8 @@ public final class PulseConfig {
   public int httpInstances() { return halfTheCores(i("http.instances")); }
   public String wsPath() { return s("ws.path"); }
   public int wsPingSeconds() { return i("ws.pingSeconds"); }
+  public boolean wsCompression() { return (Boolean) values.get("ws.compression"); }
+  public int wsCompressionMinBytes() { return i("ws.compressionMinBytes"); }
   public int wsIdleTimeoutSeconds() { return i("ws.idleTimeoutSeconds"); }
   public int sseKeepAliveSeconds() { return i("sse.keepAliveSeconds"); }
   public int sseRetryMs() { return i("sse.retryMs"); }

@@ -8,8 +8,8 @@ import java.nio.charset.StandardCharsets;
 /**
  * Ready-made WebSocket frames. A server's frames are not masked (RFC 6455 §5.1), so the frame of
  * a message is the same for every subscriber and can be built once per node; Netty's frame
- * encoder lets a {@link ByteBuf} pass untouched. Only valid without per-message compression,
- * which the WebSocket server does not offer.
+ * encoder lets a {@link ByteBuf} pass untouched. With permessage-deflate, the compressed frames
+ * are built once per message too ({@link PerMessageDeflate}).
  */
 final class Frames {
 
@@ -23,10 +23,14 @@ final class Frames {
 
   /** A final, unmasked text frame carrying {@code payload}. */
   static ByteBuf text(ByteBufAllocator alloc, byte[] payload) {
-    int n = payload.length;
+    return frame(alloc, 0x81, payload, payload.length); // FIN + text
+  }
+
+  /** An unmasked frame: first byte {@code b0} (FIN, RSV, opcode), payload the first {@code n} bytes of {@code payload}. */
+  static ByteBuf frame(ByteBufAllocator alloc, int b0, byte[] payload, int n) {
     int header = n < 126 ? 2 : n <= 0xFFFF ? 4 : 10;
     ByteBuf buf = alloc.directBuffer(header + n);
-    buf.writeByte(0x81); // FIN + text
+    buf.writeByte(b0);
     if (n < 126) {
       buf.writeByte(n);
     } else if (n <= 0xFFFF) {
@@ -34,6 +38,6 @@ final class Frames {
     } else {
       buf.writeByte(127).writeLong(n);
     }
-    return buf.writeBytes(payload);
+    return buf.writeBytes(payload, 0, n);
   }
 }

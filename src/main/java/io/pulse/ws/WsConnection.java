@@ -1,5 +1,7 @@
 package io.pulse.ws;
 
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -9,6 +11,8 @@ import java.nio.CharBuffer;
 import java.nio.charset.CharsetDecoder;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The transport policies of one WebSocket, below the JSON protocol: assembles fragmented
@@ -16,8 +20,17 @@ import java.nio.charset.StandardCharsets;
  * (invalid → close 1007, failing fast on the fragment that breaks it), and hands whole messages
  * to {@code onText} / {@code onBinary}. Control frames are answered by Vert.x; every frame, pongs
  * included, counts as activity for the idle timeout.
+ *
+ * <p>A frame whose header claims more than the server's frame limit (set to {@code maxMessageBytes})
+ * is refused by Netty's frame decoder as soon as the header is read, before any of its payload is
+ * buffered; Vert.x then closes the connection with 1000 unless someone closes it first. The
+ * exception handler here closes it with the decoder's own code instead: 1009 for a frame over the
+ * limit, 1002 for a malformed frame, 1007 for an invalid close reason. With permessage-deflate,
+ * a frame that inflates past the limit closes with 1009 too ({@link PerMessageDeflate}).
  */
 final class WsConnection {
+
+  private static final Logger LOG = LoggerFactory.getLogger(WsConnection.class);
 
   private final ServerWebSocket ws;
   private final int maxMessageBytes;
@@ -41,6 +54,7 @@ final class WsConnection {
     this.onBinary = onBinary;
     DirectWrites.apply(ws);
     ws.frameHandler(this::onFrame);
+    ws.exceptionHandler(this::onError);
     ws.pongHandler(b -> lastActivity = System.nanoTime());
   }
 
@@ -73,6 +87,44 @@ final class WsConnection {
   /** Why the server closed the connection, or null when it did not. */
   String reason() {
     return reason;
+  }
+
+  /**
+   * What Netty's decoder could not take. Runs before Vert.x closes the channel itself (with 1000):
+   * closing here sends our code first.
+   */
+  private void onError(Throwable err) {
+    closeFor(err);
+    // Vert.x closes the channel as soon as this returns: send what this read produced (answers
+    // to the messages before the bad frame, and the close frame) first.
+    if (ws instanceof io.vertx.core.internal.http.WebSocketInternal internal) {
+      internal.channelHandlerContext().flush();
+    }
+  }
+
+  private void closeFor(Throwable err) {
+    if (err instanceof CorruptedWebSocketFrameException bad) {
+      WebSocketCloseStatus status = bad.closeStatus();
+      int code = status == null ? 1002 : status.code();
+      if (code == CloseCodes.TOO_BIG) {
+        close(CloseCodes.TOO_BIG, "message over " + maxMessageBytes + " bytes", "too_large");
+      } else if (code == CloseCodes.INVALID_PAYLOAD) {
+        close(CloseCodes.INVALID_PAYLOAD, "invalid payload", "invalid_utf8");
+      } else {
+        close((short) 1002, "protocol error", "protocol_error");
+      }
+      return;
+    }
+    short inflate = PerMessageDeflate.closeCode(err);
+    if (inflate == CloseCodes.TOO_BIG) { // the bomb guard: inflated past the limit, not inflated further
+      close(CloseCodes.TOO_BIG, "message over " + maxMessageBytes + " bytes", "too_large");
+      return;
+    }
+    if (inflate != 0) {
+      close(inflate, "invalid compressed data", "protocol_error");
+      return;
+    }
+    LOG.debug("websocket error: {}", err.toString());
   }
 
   private void onFrame(WebSocketFrame frame) {

@@ -32,6 +32,8 @@ final class WsSession extends Session {
   private final ChannelHandlerContext framed; // writes from here skip the frame encoder (ready-made frames)
   private final SharedBuffers frames;
   private final Listener listener;
+  private SharedBuffers deflated; // non-null once the connection negotiated permessage-deflate
+  private PerMessageDeflate deflate;
   Runnable onSlow = () -> { };
 
   WsSession(ServerWebSocket ws, long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedBuffers frames) {
@@ -50,12 +52,24 @@ final class WsSession extends Session {
     }
   }
 
+  /**
+   * The connection negotiated permessage-deflate: deliveries come from {@code deflated} (the
+   * verticle's compressed frames, built once per message), replies are compressed by {@code deflate}.
+   */
+  void deflate(SharedBuffers deflated, PerMessageDeflate deflate) {
+    if (ctx != null) {
+      this.deflated = deflated;
+      this.deflate = deflate;
+    }
+  }
+
   @Override
   protected void write(Delivery d) {
     if (ctx == null) {
       ws.writeTextMessage(d.envelope());
     } else if (writable()) {
-      framed.writeAndFlush(frames.bufferFor(d), framed.voidPromise());
+      SharedBuffers from = deflated != null && deflate.worthIt(d.envelope().length()) ? deflated : frames;
+      framed.writeAndFlush(from.bufferFor(d), framed.voidPromise());
     }
   }
 
@@ -63,7 +77,11 @@ final class WsSession extends Session {
   void writeText(String text) {
     if (ctx == null) {
       ws.writeTextMessage(text);
-    } else if (writable()) {
+    } else if (!writable()) {
+      return;
+    } else if (deflate != null && deflate.worthIt(text.length())) {
+      framed.writeAndFlush(deflate.text(ctx.alloc(), text.getBytes(StandardCharsets.UTF_8)), framed.voidPromise());
+    } else {
       ctx.writeAndFlush(new TextWebSocketFrame(Unpooled.wrappedBuffer(text.getBytes(StandardCharsets.UTF_8))),
           ctx.voidPromise());
     }

@@ -75,6 +75,9 @@ public final class WsVerticle extends VerticleBase {
   private NodeState node;
   private Session.Listener listener;
   private final SharedBuffers frames = new SharedBuffers(io.netty.buffer.ByteBufAllocator.DEFAULT, Frames::envelope);
+  // ws.compression: this instance's compressor, and the compressed frames it shares (else null)
+  private final PerMessageDeflate deflate;
+  private final SharedBuffers deflated;
   private Runnable stopListening = () -> { };
   private ConnectionReport report;
 
@@ -93,6 +96,8 @@ public final class WsVerticle extends VerticleBase {
     this.fanOut = fanOut;
     this.rooms = rooms;
     this.part = part;
+    this.deflate = cfg.wsCompression() ? new PerMessageDeflate(cfg.wsCompressionMinBytes()) : null;
+    this.deflated = deflate == null ? null : new SharedBuffers(io.netty.buffer.ByteBufAllocator.DEFAULT, deflate::envelope);
   }
 
   /**
@@ -142,7 +147,11 @@ public final class WsVerticle extends VerticleBase {
     // write. A connection that never sends is closed at the idle timeout: before the upgrade by
     // this (2 s later than closeIdle() would), after it by closeIdle() with a proper close frame
     // (pongs count as reads); WsSession removes this handler once the connection is upgraded.
-    return vertx.createHttpServer(serverOptions(cfg).setReadIdleTimeout(cfg.wsIdleTimeoutSeconds() + 2))
+    HttpServer http = vertx.createHttpServer(serverOptions(cfg).setReadIdleTimeout(cfg.wsIdleTimeoutSeconds() + 2));
+    if (cfg.wsCompression()) {
+      http.connectionHandler(PerMessageDeflate.installer(cfg.maxMessageBytes()));
+    }
+    return http
         .requestHandler(this::onRequest)
         .listen(cfg.wsPort() == 0 ? SHARED_RANDOM_PORT : cfg.wsPort())
         .onSuccess(s -> {
@@ -166,7 +175,13 @@ public final class WsVerticle extends VerticleBase {
     }
     return Future.join(leaving).timeout(3, TimeUnit.SECONDS).recover(err -> Future.succeededFuture())
         .transform(ar -> server == null ? Future.succeededFuture() : server.shutdown(java.time.Duration.ofSeconds(1)))
-        .onComplete(ar -> frames.release());
+        .onComplete(ar -> {
+          frames.release();
+          if (deflate != null) {
+            deflated.release();
+            deflate.close();
+          }
+        });
   }
 
   /** The WebSocket server's options (shared with the conformance harness). */
@@ -181,9 +196,17 @@ public final class WsVerticle extends VerticleBase {
         // No h2c on a WebSocket port (as on the SSE port): each connection would otherwise get an
         // HTTP/2 initializer and an h2c upgrade handler for its first request, to no use here.
         .setHttp2ClearTextEnabled(false)
+        // Exactly the message limit: a frame over it cannot be part of an acceptable message, and
+        // Netty refuses it on its header, before buffering any of it (WsConnection closes 1009).
         .setMaxWebSocketFrameSize(max)
         .setMaxWebSocketMessageSize(max)
-        .setPerMessageWebSocketCompressionSupported(false)
+        // ws.compression: Vert.x installs permessage-deflate (and lets RSV1 through its frame decoder);
+        // PerMessageDeflate.installer then swaps the handshake for Pulse's, with the inflate limit.
+        // The two no-context options are for Vert.x's own handshaker, should the swap not happen.
+        .setPerMessageWebSocketCompressionSupported(cfg.wsCompression())
+        .setWebSocketCompressionLevel(PerMessageDeflate.LEVEL)
+        .setWebSocketAllowServerNoContext(true)
+        .setWebSocketPreferredClientNoContext(true)
         .setPerFrameWebSocketCompressionSupported(false);
   }
 
@@ -240,6 +263,12 @@ public final class WsVerticle extends VerticleBase {
 
   private void open(ServerWebSocket ws, Identity identity) {
     WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener, frames);
+    if (deflate != null) {
+      PerMessageDeflate.checkReservedBits(ws);
+      if (PerMessageDeflate.negotiated(ws)) {
+        session.deflate(deflated, deflate);
+      }
+    }
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
         text -> {
@@ -273,7 +302,6 @@ public final class WsVerticle extends VerticleBase {
       client.stopWatchingExpiry();
       onClose.run();
     });
-    ws.exceptionHandler(err -> LOG.debug("websocket error: {}", err.toString()));
     clients.add(client);
     metrics.connections(PulseMetrics.WS).incrementAndGet();
     report.changed();

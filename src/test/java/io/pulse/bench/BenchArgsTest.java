@@ -47,6 +47,18 @@ class BenchArgsTest {
     assertEquals(List.of("-Xmx1g"), a.nodeJvmArgs);
     assertEquals(List.of("limits.sendQueueBytes=65536"), a.nodeConfig);
     assertFalse(a.leanClient);
+    assertFalse(a.compression);
+    assertEquals(0, a.payloadBytes);
+  }
+
+  @Test
+  void compressionOffersDeflateAndTurnsItOnInTheStartedNodes() {
+    BenchArgs a = BenchArgs.parse("--scenario", "ws-fanout", "--compression", "on", "--payload", "2000");
+    assertTrue(a.compression);
+    assertEquals(2000, a.payloadBytes);
+    assertEquals(List.of("ws.compression=true"), a.nodeConfig);
+    BenchArgs own = BenchArgs.parse("--scenario", "ws-fanout", "--compression", "on", "--node-config", "ws.compression=false");
+    assertEquals(List.of("ws.compression=false"), own.nodeConfig, "an explicit node setting wins");
   }
 
   @Test
@@ -87,6 +99,10 @@ class BenchArgsTest {
     assertMessage("--node-config needs key=value", "--scenario", "idle", "--node-config", "novalue");
     assertMessage("--nodes is at most 8", "--scenario", "idle", "--nodes", "9");
     assertMessage("--client must be lean or vertx, got 'netty'", "--scenario", "ws-fanout", "--client", "netty");
+    assertMessage("--compression must be on or off, got 'yes'", "--scenario", "ws-fanout", "--compression", "yes");
+    assertMessage("--compression is for WebSocket fan-out", "--scenario", "sse-fanout", "--compression", "on");
+    assertMessage("--compression on needs --client lean", "--scenario", "ws-fanout", "--compression", "on", "--client", "vertx");
+    assertMessage("--payload must not be negative", "--scenario", "ws-fanout", "--payload", "-1");
   }
 
   @Test

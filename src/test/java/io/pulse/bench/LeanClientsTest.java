@@ -48,6 +48,33 @@ class LeanClientsTest {
   }
 
   @Test
+  void webSocketSubscribersWithCompressionInflateWhatComesCompressed() throws Exception {
+    try (TestNodes cluster = new TestNodes()) {
+      PulseNode pulse = cluster.start("lean-deflate", new JsonObject().put("ws.compression", true));
+      Deliveries deliveries = new Deliveries(CLIENTS, MESSAGES);
+      LeanWsClients lean = LeanWsClients.compressing(deliveries, true);
+      openAll(lean, pulse, "bench.lean-deflate");
+
+      publishAndReceiveAll(pulse, "bench.lean-deflate", deliveries); // seq and bt read from the inflated text
+      // The three padded messages came compressed (the first is under ws.compressionMinBytes), in far fewer bytes.
+      assertEquals((long) CLIENTS * (MESSAGES - 1), lean.compressedMessages());
+      assertTrue(lean.wireBytes() < CLIENTS * 10_000L, "on the wire: " + lean.wireBytes());
+      assertEquals(0, lean.dropped(), lean.dropReasons());
+      lean.close();
+
+      // A node without ws.compression: the subscribers refuse to count as opened.
+      PulseNode plain = cluster.start("lean-plain", new JsonObject());
+      LeanWsClients refused = LeanWsClients.compressing(null, true);
+      Node node = new Node("x", URI.create("http://127.0.0.1:" + plain.httpPort()),
+          URI.create("ws://127.0.0.1:" + plain.wsPort() + "/ws"), null, null);
+      Clients.Opened opened = refused.open(List.of(node), 1, "x", 1, System.currentTimeMillis() + 20_000);
+      assertEquals(0, opened.opened());
+      assertTrue(String.valueOf(opened.firstError()).contains("permessage-deflate"), String.valueOf(opened.firstError()));
+      refused.close();
+    }
+  }
+
+  @Test
   void sseSubscribersDecodeChunksOfEverySizeAndNoticeTheStreamEnd() throws Exception {
     try (TestNodes cluster = new TestNodes()) {
       PulseNode pulse = cluster.start("lean-sse", new JsonObject());

@@ -42,6 +42,12 @@ class PulseConfigTest {
     assertEquals(halfTheCores, c.httpInstances());
     assertEquals(halfTheCores, c.wsInstances());
     assertEquals(3, PulseConfig.of(new JsonObject().put("ws.instances", 3)).wsInstances());
+    assertFalse(c.wsCompression(), "permessage-deflate is off unless asked for");
+    assertEquals(256, c.wsCompressionMinBytes());
+    PulseConfig deflate = PulseConfig.load(null, Map.of("PULSE_WS_COMPRESSION", "true"),
+        Map.of("pulse.ws.compressionMinBytes", "0"));
+    assertTrue(deflate.wsCompression());
+    assertEquals(0, deflate.wsCompressionMinBytes());
   }
 
   @Test
@@ -82,6 +88,8 @@ class PulseConfigTest {
     assertMessage("'ws.instances'", () -> PulseConfig.of(new JsonObject().put("ws.instances", 65)));
     assertMessage("'http.instances'", () -> PulseConfig.of(new JsonObject().put("http.instances", -1)));
     assertMessage("'sensors.enabled'", () -> PulseConfig.load(null, Map.of("PULSE_SENSORS_ENABLED", "yes"), Map.of()));
+    assertMessage("'ws.compression'", () -> PulseConfig.of(new JsonObject().put("ws.compression", "on")));
+    assertMessage("'ws.compressionMinBytes'", () -> PulseConfig.of(new JsonObject().put("ws.compressionMinBytes", -1)));
     assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 0)));
     assertMessage("'history.size'", () -> PulseConfig.of(new JsonObject().put("history.size", 1.5)));
     assertMessage("'auth.publicChannels'", () -> PulseConfig.of(new JsonObject().put("auth.publicChannels", new io.vertx.core.json.JsonArray().add("bad channel"))));

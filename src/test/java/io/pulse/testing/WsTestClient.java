@@ -18,6 +18,8 @@ public final class WsTestClient implements AutoCloseable {
 
   private static final Vertx VERTX = Vertx.vertx();
   private static final WebSocketClient CLIENT = VERTX.createWebSocketClient();
+  private static final WebSocketClient DEFLATE = VERTX.createWebSocketClient(
+      new io.vertx.core.http.WebSocketClientOptions().setTryUsePerMessageCompression(true));
 
   public final WebSocket ws;
   private final BlockingQueue<JsonObject> messages = new LinkedBlockingQueue<>();
@@ -42,6 +44,12 @@ public final class WsTestClient implements AutoCloseable {
       o.addHeader("Origin", origin);
     }
     return new WsTestClient(TestNodes.await(CLIENT.connect(o)));
+  }
+
+  /** Connects offering permessage-deflate (Vert.x's client: Netty's, with context takeover both ways). */
+  public static WsTestClient connectCompressed(int port) {
+    return new WsTestClient(TestNodes.await(DEFLATE.connect(
+        new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws").setAllowOriginHeader(false))));
   }
 
   /** Attempts a connection and returns the failure (e.g. an UpgradeRejectedException), or null. */
