@@ -97,6 +97,13 @@ public abstract class Session {
   /** Closes the connection because the client does not keep up. */
   protected abstract void closeSlow();
 
+  /**
+   * Called once, when the first message is conflated: from here on the transport must call
+   * {@link #drained()} whenever its socket has room again.
+   */
+  protected void watchDrain() {
+  }
+
   /** Metrics hooks. */
   protected abstract Listener listener();
 
@@ -289,6 +296,7 @@ public abstract class Session {
   private void conflate(Delivery d) {
     if (conflator == null) {
       conflator = new Conflator(maxQueuedBytes);
+      watchDrain();
     }
     int channels = conflator.size();
     long bytes = conflator.bytes();

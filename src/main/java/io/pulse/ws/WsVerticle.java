@@ -229,7 +229,7 @@ public final class WsVerticle extends VerticleBase {
   }
 
   private void open(ServerWebSocket ws, Identity identity) {
-    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener, frames);
+    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.slowPolicies().defaultPolicy(), listener, frames);
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
         text -> {
