@@ -14,6 +14,7 @@ public final class BenchArgs {
 
   /** The scenarios, as named on the command line. */
   public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "cross-node", "idle", "churn");
+  private static final Set<String> FANOUT = Set.of("ws-fanout", "sse-fanout", "cross-node");
 
   private static final String[][] OPTIONS = {
       {"--subscribers N", "clients (fan-out) or connections held (idle)", "1000"},
@@ -24,6 +25,7 @@ public final class BenchArgs {
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
       {"--client lean|vertx", "fan-out subscribers: bare Netty, or Vert.x clients", "lean"},
+      {"--slow-consumers K", "fan-out: K more subscribers, policy conflate, never read", "0"},
       {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
@@ -52,6 +54,8 @@ public final class BenchArgs {
   public final List<String> nodeConfig;
   /** Fan-out subscribers on bare Netty (true) or on Vert.x's WebSocket and HTTP clients. */
   public final boolean leanClient;
+  /** Fan-out: extra subscribers with policy conflate whose sockets are kept full (they never read). */
+  public final int slowConsumers;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
@@ -68,6 +72,7 @@ public final class BenchArgs {
     nodeJvmArgs = List.copyOf(b.jvmArgs);
     nodeConfig = List.copyOf(b.config);
     leanClient = b.leanClient;
+    slowConsumers = b.slowConsumers;
     int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
     concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
@@ -108,6 +113,7 @@ public final class BenchArgs {
           }
           b.leanClient = v.equals("lean");
         }
+        case "--slow-consumers" -> b.slowConsumers = atLeastZero(opt, v);
         case "--warmup" -> b.warmup = atLeastZero(opt, v);
         case "--hold" -> b.hold = atLeastZero(opt, v);
         case "--timeout" -> b.timeout = Math.max(60, positive(opt, v));
@@ -130,6 +136,9 @@ public final class BenchArgs {
     BenchArgs parsed = new BenchArgs(b);
     if (parsed.scenario.equals("cross-node") && parsed.nodes < 2) {
       throw new IllegalArgumentException("cross-node needs two nodes (--nodes 2, or two --target URLs)");
+    }
+    if (parsed.slowConsumers > 0 && !FANOUT.contains(parsed.scenario)) {
+      throw new IllegalArgumentException("--slow-consumers applies to ws-fanout, sse-fanout and cross-node only");
     }
     if (parsed.nodes > 8) {
       throw new IllegalArgumentException("--nodes is at most 8 on one machine");
@@ -195,6 +204,7 @@ public final class BenchArgs {
     Integer concurrency;
     int warmup = 2;
     boolean leanClient = true;
+    int slowConsumers;
     int hold = 3;
     int timeout = 300;
     final List<String> targets = new ArrayList<>();
