@@ -167,6 +167,24 @@ class SlowConsumerConflationTest {
   }
 
   @Test
+  @DisplayName("a conflating client that goes away leaves nothing held")
+  void closingReleases() throws Exception {
+    try (RawWs slow = new RawWs(node.wsPort(), "/ws")) {
+      slow.text(new JsonObject().put("type", "subscribe").put("channel", "cs.gone.*").put("policy", "conflate").encode());
+      assertEquals("subscribed", new JsonObject(slow.readText()).getString("type"));
+      double conflated0 = node.metrics().count("pulse.conflated", "transport", "ws");
+      for (int i = 0; node.metrics().count("pulse.conflated", "transport", "ws") < conflated0 + 3; i++) {
+        assertTrue(i < 5000, "the slow client's socket never filled up");
+        TestNodes.await(node.vertx().eventBus().request(Addresses.PUBLISH, new JsonObject()
+            .put("channel", "cs.gone.fill").put("event", "fill").put("data", FILL)));
+      }
+      assertTrue(node.metrics().conflationPending("ws")[0] > 0);
+    }
+    Await.until(() -> node.metrics().conflationPending("ws")[0] == 0 && node.metrics().conflationPending("ws")[1] == 0,
+        Duration.ofSeconds(10), "what waited for the closed connection is released");
+  }
+
+  @Test
   @DisplayName("a policy that config does not allow is refused: WebSocket error, SSE 400; nothing else changes")
   void notAllowed() {
     try (WsTestClient ws = WsTestClient.connect(node.wsPort())) {

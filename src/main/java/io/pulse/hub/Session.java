@@ -42,7 +42,12 @@ public abstract class Session {
 
   private final long maxQueuedBytes;
   private final SlowPolicy defaultPolicy;
-  private Map<String, SlowPolicy> policies; // subscription → its policy; null until one is set
+  // Subscriptions and their policies, side by side: a few words per connection (a map would cost
+  // far more on every idle connection); searched only when a message does not fit.
+  private String[] specs = NO_SPECS;
+  private SlowPolicy[] specPolicies = NO_POLICIES;
+  private static final String[] NO_SPECS = new String[0];
+  private static final SlowPolicy[] NO_POLICIES = new SlowPolicy[0];
   private Conflator conflator; // null until a message is conflated
   /** The last sequence written, per channel; mutable so that a delivery costs one lookup. */
   private static final class Position {
@@ -130,14 +135,26 @@ public abstract class Session {
    * any more are dropped). A channel follows the most specific subscription that matches it.
    */
   public final void policy(String spec, SlowPolicy policy) {
+    int i = java.util.Arrays.asList(specs).indexOf(spec);
     if (policy != null) {
-      if (policies == null) {
-        policies = new HashMap<>();
+      if (i < 0) {
+        i = specs.length;
+        specs = java.util.Arrays.copyOf(specs, i + 1);
+        specPolicies = java.util.Arrays.copyOf(specPolicies, i + 1);
+        specs[i] = spec;
       }
-      policies.put(spec, policy);
+      specPolicies[i] = policy;
       return;
     }
-    if (policies != null && policies.remove(spec) != null && conflator != null && !conflator.isEmpty()) {
+    if (i < 0) {
+      return;
+    }
+    int last = specs.length - 1;
+    specs[i] = specs[last];
+    specPolicies[i] = specPolicies[last];
+    specs = java.util.Arrays.copyOf(specs, last);
+    specPolicies = java.util.Arrays.copyOf(specPolicies, last);
+    if (conflator != null && !conflator.isEmpty()) {
       int channels = conflator.size();
       long bytes = conflator.bytes();
       conflator.removeIf(channel -> !covered(channel));
@@ -335,32 +352,30 @@ public abstract class Session {
     }
   }
 
-  /** The policy of the most specific subscription matching {@code channel}, else the default. */
+  /**
+   * The policy of the most specific subscription matching {@code channel} (the channel itself,
+   * else the longest pattern), else the default.
+   */
   private SlowPolicy policyFor(String channel) {
-    if (policies == null || policies.isEmpty()) {
-      return defaultPolicy;
-    }
-    SlowPolicy p = policies.get(channel);
-    if (p != null) {
-      return p;
-    }
-    List<String> prefixes = Channels.prefixes(channel);
-    for (int i = prefixes.size() - 1; i >= 0; i--) {
-      p = policies.get(prefixes.get(i) + ".*");
-      if (p != null) {
-        return p;
+    SlowPolicy best = defaultPolicy;
+    int bestLength = -1;
+    for (int i = 0; i < specs.length; i++) {
+      String spec = specs[i];
+      if (spec.equals(channel)) {
+        return specPolicies[i];
+      }
+      if (spec.length() > bestLength && Channels.isPattern(spec) && Channels.matches(spec, channel)) {
+        best = specPolicies[i];
+        bestLength = spec.length();
       }
     }
-    return defaultPolicy;
+    return best;
   }
 
   /** True when a subscription with a policy matches {@code channel}. */
   private boolean covered(String channel) {
-    if (policies.containsKey(channel)) {
-      return true;
-    }
-    for (String prefix : Channels.prefixes(channel)) {
-      if (policies.containsKey(prefix + ".*")) {
+    for (String spec : specs) {
+      if (Channels.matches(spec, channel)) {
         return true;
       }
     }

@@ -176,6 +176,24 @@ class SessionConflationTest {
   }
 
   @Test
+  @DisplayName("an exact subscription with the default policy still beats a broader conflating pattern")
+  void exactDefaultBeatsPattern() {
+    Slow slow = new Slow(1 << 20, SlowPolicy.DROP, 1);
+    slow.policy("p.x", SlowPolicy.DROP);
+    slow.policy("p.*", SlowPolicy.CONFLATE);
+    hub.subscribe(slow, "p.x");
+    hub.subscribe(slow, "p.*");
+    bus.publish("p.x", 1); // written; full from here
+    bus.publish("p.x", 2);
+    bus.publish("p.y", 1);
+    assertFalse(slow.drops.isEmpty(), "p.x drops"); // offered once per matching subscription, so maybe counted twice
+    assertEquals(1, slow.conflatedChannels(), "p.y conflates, p.x does not");
+    slow.policy("p.x", null); // unsubscribed from p.x: p.* covers it now
+    bus.publish("p.x", 3);
+    assertEquals(2, slow.conflatedChannels());
+  }
+
+  @Test
   @DisplayName("without a policy of its own, a subscription takes the session default: drop stays drop")
   void defaultDrop() {
     Slow slow = new Slow(1 << 20, SlowPolicy.DROP, 20);
