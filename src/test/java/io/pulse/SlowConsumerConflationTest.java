@@ -172,12 +172,7 @@ class SlowConsumerConflationTest {
     try (RawWs slow = new RawWs(node.wsPort(), "/ws")) {
       slow.text(new JsonObject().put("type", "subscribe").put("channel", "cs.gone.*").put("policy", "conflate").encode());
       assertEquals("subscribed", new JsonObject(slow.readText()).getString("type"));
-      double conflated0 = node.metrics().count("pulse.conflated", "transport", "ws");
-      for (int i = 0; node.metrics().count("pulse.conflated", "transport", "ws") < conflated0 + 3; i++) {
-        assertTrue(i < 5000, "the slow client's socket never filled up");
-        TestNodes.await(node.vertx().eventBus().request(Addresses.PUBLISH, new JsonObject()
-            .put("channel", "cs.gone.fill").put("event", "fill").put("data", FILL)));
-      }
+      fill("cs.gone.fill", "ws");
       assertTrue(node.metrics().conflationPending("ws")[0] > 0);
     }
     Await.until(() -> node.metrics().conflationPending("ws")[0] == 0 && node.metrics().conflationPending("ws")[1] == 0,
@@ -212,13 +207,7 @@ class SlowConsumerConflationTest {
 
   /** Publishes the updates round-robin over the sensors, sampling what the node holds for conflation. */
   private Held publish(String prefix, String transport) {
-    // Full for good: fillers replace each other (the socket grows its buffer while it can).
-    double conflated0 = node.metrics().count("pulse.conflated", "transport", transport);
-    for (int i = 0; node.metrics().count("pulse.conflated", "transport", transport) < conflated0 + 10; i++) {
-      assertTrue(i < 5000, "the slow client's socket never filled up");
-      TestNodes.await(node.vertx().eventBus().request(Addresses.PUBLISH, new JsonObject()
-          .put("channel", prefix + ".fill").put("event", "fill").put("data", FILL)));
-    }
+    fill(prefix + ".fill", transport);
     var heap = ManagementFactory.getMemoryMXBean();
     System.gc();
     long heap0 = heap.getHeapMemoryUsage().getUsed();
@@ -240,6 +229,27 @@ class SlowConsumerConflationTest {
     System.out.printf("%s: held for conflation at most %d channels, %d bytes; JVM heap %+d kB over %d updates (noisy)%n",
         transport, maxChannels, maxBytes, growth / 1024, UPDATES);
     return new Held(maxChannels, maxBytes, growth);
+  }
+
+  /**
+   * Publishes fillers on {@code channel} until the slow client's socket is full for good: the
+   * kernel takes a few MB (its send buffer grows meanwhile, so the socket may look full for a
+   * moment and take more again), then every filler replaces the one waiting. Full for good = nearly
+   * every filler of the last 30 was conflated.
+   */
+  private void fill(String channel, String transport) {
+    double windowStart = node.metrics().count("pulse.conflated", "transport", transport);
+    int fullWindows = 0;
+    for (int i = 1; fullWindows < 3; i++) {
+      assertTrue(i < 3000, "the slow client's socket never filled up");
+      TestNodes.await(node.vertx().eventBus().request(Addresses.PUBLISH, new JsonObject()
+          .put("channel", channel).put("event", "fill").put("data", FILL)));
+      if (i % 10 == 0) {
+        double now = node.metrics().count("pulse.conflated", "transport", transport);
+        fullWindows = now - windowStart >= 9 ? fullWindows + 1 : 0;
+        windowStart = now;
+      }
+    }
   }
 
   private static boolean allLatest(Map<String, List<JsonObject>> seen, String prefix) {

@@ -118,18 +118,26 @@ final class SlowConsumers implements AutoCloseable {
   }
 
   /**
-   * Publishes large messages to the filler channel until the nodes' {@code pulse_conflated_total}
-   * has grown by 5 per slow consumer (their sockets stay full: fillers replace each other), at most
-   * {@code maxMessages}; returns the number published.
+   * Publishes large messages to the filler channel until the slow sockets are full for good: the
+   * kernel takes a few MB per socket first (its send buffer grows meanwhile, so a socket may look
+   * full for a moment and take more again); full for good = in two windows of 10 fillers in a row,
+   * nearly every filler was conflated for every slow consumer ({@code pulse_conflated_total}).
+   * At most {@code maxMessages}; returns the number published.
    */
   int fill(Node publishTo, List<Node> subscriberNodes, int maxMessages, long deadline) throws IOException, InterruptedException {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    double start = conflated(subscriberNodes);
+    double windowStart = conflated(subscriberNodes);
+    int fullWindows = 0;
     String body = "{\"channel\":\"" + fillChannel + "\",\"event\":\"fill\",\"data\":\"" + FILL + "\"}";
     int sent = 0;
     while (sent < maxMessages && System.currentTimeMillis() < deadline) {
-      if (sent % 10 == 0 && conflated(subscriberNodes) - start >= 5.0 * sockets.size()) {
-        break;
+      if (sent > 0 && sent % 10 == 0) {
+        double now = conflated(subscriberNodes);
+        fullWindows = now - windowStart >= 9.0 * sockets.size() ? fullWindows + 1 : 0;
+        windowStart = now;
+        if (fullWindows >= 2) {
+          break;
+        }
       }
       HttpResponse<String> res = http.send(HttpRequest.newBuilder(URI.create(publishTo.httpBase() + "/api/publish"))
           .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
