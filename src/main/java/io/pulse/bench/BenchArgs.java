@@ -14,6 +14,7 @@ public final class BenchArgs {
 
   /** The scenarios, as named on the command line. */
   public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "idle", "churn");
+  private static final Set<String> FANOUT = Set.of("ws-fanout", "sse-fanout", "cross-node");
 
   private static final String[][] OPTIONS = {
       {"--subscribers N", "clients (fan-out) or connections held (idle)", "1000"},
@@ -26,6 +27,7 @@ public final class BenchArgs {
       {"--client lean|vertx", "fan-out subscribers: bare Netty, or Vert.x clients", "lean"},
       {"--compression on|off", "WebSocket fan-out: offer permessage-deflate, inflate", "off"},
       {"--payload BYTES", "fan-out: pad each message with sensor-like JSON", "0 (about 60)"},
+      {"--slow-consumers K", "fan-out: K more subscribers, policy conflate, never read", "0"},
       {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
@@ -64,6 +66,8 @@ public final class BenchArgs {
   public final boolean compression;
   /** Approximate bytes of sensor-like JSON added to each message's data (0: none). */
   public final int payloadBytes;
+  /** Fan-out: extra subscribers with policy conflate whose sockets are kept full (they never read). */
+  public final int slowConsumers;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
@@ -84,6 +88,7 @@ public final class BenchArgs {
     sourceAddresses = b.sourceAddresses;
     compression = b.compression;
     payloadBytes = b.payload;
+    slowConsumers = b.slowConsumers;
     int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
     concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
@@ -135,6 +140,7 @@ public final class BenchArgs {
           b.compression = v.equals("on");
         }
         case "--payload" -> b.payload = atLeastZero(opt, v);
+        case "--slow-consumers" -> b.slowConsumers = atLeastZero(opt, v);
         case "--warmup" -> b.warmup = atLeastZero(opt, v);
         case "--hold" -> b.hold = atLeastZero(opt, v);
         case "--timeout" -> b.timeout = Math.max(60, positive(opt, v));
@@ -180,6 +186,9 @@ public final class BenchArgs {
     BenchArgs parsed = new BenchArgs(b);
     if (parsed.scenario.equals("cross-node") && parsed.nodes < 2) {
       throw new IllegalArgumentException("cross-node needs two nodes (--nodes 2, or two --target URLs)");
+    }
+    if (parsed.slowConsumers > 0 && !FANOUT.contains(parsed.scenario)) {
+      throw new IllegalArgumentException("--slow-consumers applies to ws-fanout, sse-fanout and cross-node only");
     }
     if (parsed.nodes > 8) {
       throw new IllegalArgumentException("--nodes is at most 8 on one machine");
@@ -249,6 +258,7 @@ public final class BenchArgs {
     Integer sourceAddresses;
     boolean compression;
     int payload;
+    int slowConsumers;
     int hold = 3;
     int timeout = 300;
     final List<String> targets = new ArrayList<>();

@@ -37,7 +37,12 @@ final class FanoutScenario implements Scenario {
       ServerWrites.Histogram serverWrites) {
   }
 
+  /** {@code --slow-consumers}: how many, the fillers it took to fill their sockets, and conflation during the run. */
+  private record Slow(int count, int fillMessages, long fillMillis, Double conflatedDuringRun) {
+  }
+
   private static final long QUIET_MS = 3_000;
+  private static final int MAX_FILL_MESSAGES = 20_000;
 
   private final Transport transport;
   private final boolean crossNode;
@@ -54,6 +59,7 @@ final class FanoutScenario implements Scenario {
     List<Node> subscriberNodes = crossNode ? ctx.nodes.subList(1, ctx.nodes.size()) : ctx.nodes;
     String channel = "bench." + ctx.runId;
     List<Group> groups = new ArrayList<>();
+    SlowConsumers slow = null;
     ServerProbe.Memory before = ctx.probe.memory(subscriberNodes);
     try (Publisher publisher = new Publisher(ctx.vertx, publishTo, channel, ctx.args.payloadBytes)) {
       groups.add(connect(ctx, transport, subscriberNodes, a.subscribers, channel));
@@ -62,16 +68,33 @@ final class FanoutScenario implements Scenario {
         groups.add(connect(ctx, Transport.WS, List.of(publishTo), nearby, channel));
       }
       ServerProbe.Memory after = ctx.probe.memory(subscriberNodes);
+      int fillMessages = 0;
+      long fillMillis = 0;
+      if (a.slowConsumers > 0) {
+        ctx.log("connecting %d slow %s subscribers (policy conflate, never reading) to %s", a.slowConsumers, transport,
+            names(subscriberNodes));
+        slow = SlowConsumers.open(transport == Transport.WS, subscriberNodes, a.slowConsumers, channel);
+        long t0 = System.currentTimeMillis();
+        fillMessages = slow.fill(publishTo, subscriberNodes, MAX_FILL_MESSAGES, ctx.deadline(120_000));
+        fillMillis = System.currentTimeMillis() - t0;
+        ctx.log("filled their sockets with %d messages of 32 kB in %d ms", fillMessages, fillMillis);
+      }
       // The connections' objects are long-lived: promote them now, not in a young GC of this JVM
       // during the measured phase (that pause would be counted as server latency).
       System.gc();
       if (a.warmupSeconds > 0) {
         warmUp(ctx, publisher, groups);
       }
+      double conflated0 = slow == null ? 0 : slow.conflated(subscriberNodes);
       Measured m = measure(ctx, publisher, groups, subscriberNodes);
-      return report(ctx, groups, before, after, m);
+      Slow s = slow == null ? null : new Slow(slow.count(), fillMessages, fillMillis,
+          slow.conflated(subscriberNodes) - conflated0);
+      return report(ctx, groups, before, after, m, s);
     } finally {
       groups.forEach(g -> g.clients().close());
+      if (slow != null) {
+        slow.close();
+      }
     }
   }
 
@@ -173,7 +196,8 @@ final class FanoutScenario implements Scenario {
     }
   }
 
-  private Report report(BenchContext ctx, List<Group> groups, ServerProbe.Memory before, ServerProbe.Memory after, Measured m) {
+  private Report report(BenchContext ctx, List<Group> groups, ServerProbe.Memory before, ServerProbe.Memory after, Measured m,
+      Slow slow) {
     Group main = groups.get(0);
     int subscribers = main.opened().opened();
     long received = sum(groups, g -> g.deliveries().received());
@@ -230,6 +254,16 @@ final class FanoutScenario implements Scenario {
           + " (the publisher's node)");
       r.note("cross_node_added", "p50 of each message's first delivery on " + main.label() + " minus the same on "
           + near.label() + ": the hop, without the fan-out loop");
+    }
+    r.put("slow_consumers", slow == null ? 0 : slow.count());
+    if (slow != null) {
+      Double conflated = slow.conflatedDuringRun();
+      r.put("slow_fill_messages", slow.fillMessages())
+          .put("slow_conflated", conflated == null || conflated.isNaN() ? null : conflated);
+      r.note("slow consumers", slow.count() + " more " + transport.name().toLowerCase() + " subscribers with policy conflate"
+          + " that never read, filled with " + slow.fillMessages() + " messages of 32 kB in " + slow.fillMillis()
+          + " ms; slow_conflated: messages replaced for them during the measured phase (pulse_conflated_total);"
+          + " latency_*: the other subscribers only");
     }
     r.note("server_write", writes == null ? "n/a (" + main.label() + "'s /metrics could not be read)"
         : "publish -> write to the socket on " + main.label()

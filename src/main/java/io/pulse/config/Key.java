@@ -2,6 +2,7 @@ package io.pulse.config;
 
 import io.pulse.channel.Channels;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -10,7 +11,7 @@ import java.util.Set;
 /** One configuration key: its name, type, default and allowed values. */
 record Key(String name, Type type, Object defaultValue, long min, long max, Set<String> choices) {
 
-  enum Type { INT, BOOL, STRING, ENUM, LIST, PATTERNS }
+  enum Type { INT, BOOL, STRING, ENUM, LIST, PATTERNS, OBJECT }
 
   static Key integer(String name, int def, long min, long max) {
     return new Key(name, Type.INT, def, min, max, Set.of());
@@ -34,6 +35,11 @@ record Key(String name, Type type, Object defaultValue, long min, long max, Set<
 
   static Key patterns(String name, String... def) {
     return new Key(name, Type.PATTERNS, List.of(def), 0, 0, Set.of());
+  }
+
+  /** A JSON object, checked as a whole by {@link PulseConfig} (its shape depends on the key). */
+  static Key object(String name, JsonObject def) {
+    return new Key(name, Type.OBJECT, def, 0, 0, Set.of());
   }
 
   /** {@code limits.maxConnections} → {@code PULSE_LIMITS_MAX_CONNECTIONS}. */
@@ -70,6 +76,12 @@ record Key(String name, Type type, Object defaultValue, long min, long max, Set<
         }
         return checkChoice(s, source);
       }
+      case OBJECT -> {
+        if (!(raw instanceof JsonObject o)) {
+          throw bad(source, "must be a JSON object, got " + describe(raw));
+        }
+        return o.copy();
+      }
       default -> {
         if (!(raw instanceof JsonArray arr)) {
           throw bad(source, "must be an array of strings, got " + describe(raw));
@@ -105,6 +117,13 @@ record Key(String name, Type type, Object defaultValue, long min, long max, Set<
       }
       case STRING, ENUM -> {
         return checkChoice(raw, source);
+      }
+      case OBJECT -> {
+        try {
+          return new JsonObject(s);
+        } catch (io.vertx.core.json.DecodeException | ClassCastException e) {
+          throw bad(source, "must be a JSON object, got '" + (s.length() > 40 ? s.substring(0, 37) + "..." : s) + "'");
+        }
       }
       default -> {
         if (s.startsWith("[")) {

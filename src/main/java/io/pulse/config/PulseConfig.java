@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import io.pulse.hub.SlowPolicies;
+import io.pulse.hub.SlowPolicy;
 
 /**
  * The node's typed configuration (SPEC §1).
@@ -59,7 +61,9 @@ public final class PulseConfig {
       Key.integer("limits.inboundPerSecond", 20, 1, 100_000),
       Key.integer("limits.inboundBurst", 40, 1, 100_000),
       Key.integer("limits.sendQueueBytes", 1_048_576, 1024, 1 << 30),
-      Key.choice("limits.slowConsumer", "disconnect", "disconnect", "drop"),
+      Key.choice("limits.slowConsumer", "disconnect", "disconnect", "drop", "conflate"),
+      Key.list("limits.slowConsumerAllowed", "disconnect", "drop", "conflate"),
+      Key.object("limits.slowConsumerChannels", new JsonObject()),
       Key.choice("auth.mode", "dev", "dev", "jwt"),
       Key.choice("auth.jwt.algorithm", "HS256", "HS256", "RS256", "ES256"),
       Key.string("auth.jwt.key", ""),
@@ -87,6 +91,7 @@ public final class PulseConfig {
   }
 
   private final Map<String, Object> values;
+  private SlowPolicies slowPolicies; // built by validate()
 
   private PulseConfig(Map<String, Object> values) {
     this.values = values;
@@ -222,6 +227,18 @@ public final class PulseConfig {
     if (!apiKey().isEmpty() && apiKey().length() < 16) {
       throw new ConfigException("config key 'auth.apiKey' must be at least 16 characters (or empty: no HTTP revocation)");
     }
+    for (String p : l("limits.slowConsumerAllowed")) {
+      if (SlowPolicy.of(p) == null) {
+        throw new ConfigException("config key 'limits.slowConsumerAllowed' must list only " + SlowPolicy.names()
+            + ", got '" + p + "'");
+      }
+    }
+    try {
+      slowPolicies = SlowPolicies.parse(s("limits.slowConsumer"), l("limits.slowConsumerAllowed"),
+          (JsonObject) values.get("limits.slowConsumerChannels"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("config key 'limits.slowConsumerChannels' " + e.getMessage());
+    }
   }
 
   /** Pulse's own addresses ({@code pulse.*}) stay off the bridge: they would bypass rights and limits. */
@@ -244,7 +261,7 @@ public final class PulseConfig {
       if ((k.name().equals("auth.jwt.key") || k.name().equals("auth.apiKey")) && !"".equals(v)) {
         v = "***";
       }
-      out.put(k.name(), v instanceof List<?> l ? new JsonArray(List.copyOf(l)) : v);
+      out.put(k.name(), v instanceof List<?> l ? new JsonArray(List.copyOf(l)) : v instanceof JsonObject o ? o.copy() : v);
     }
     return out;
   }
@@ -326,6 +343,11 @@ public final class PulseConfig {
   public int inboundBurst() { return i("limits.inboundBurst"); }
   public int sendQueueBytes() { return i("limits.sendQueueBytes"); }
   public boolean dropSlowConsumers() { return "drop".equals(s("limits.slowConsumer")); }
+  /**
+   * The slow-consumer policies: {@code limits.slowConsumer} (the default),
+   * {@code limits.slowConsumerAllowed} and the per-pattern {@code limits.slowConsumerChannels}.
+   */
+  public SlowPolicies slowPolicies() { return slowPolicies; }
   public String authMode() { return s("auth.mode"); }
   public String jwtAlgorithm() { return s("auth.jwt.algorithm"); }
   public int revokeSeconds() { return i("auth.revokeSeconds"); }

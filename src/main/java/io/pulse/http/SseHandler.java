@@ -11,6 +11,7 @@ import io.pulse.history.History;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
+import io.pulse.hub.SlowPolicy;
 import io.pulse.messages.Envelope;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.net.SharedBuffers;
@@ -77,6 +78,18 @@ final class SseHandler implements Handler<RoutingContext> {
     if (error == null && specs.size() > cfg.maxSubscriptionsPerConnection()) {
       error = "at most " + cfg.maxSubscriptionsPerConnection() + " channels per stream (limits.maxSubscriptionsPerConnection)";
     }
+    Map<String, SlowPolicy> policies = new LinkedHashMap<>();
+    List<String> asked = ctx.queryParam("policy");
+    if (error == null && new HashSet<>(asked).size() > 1) {
+      error = "policy must be given at most once (it applies to every channel of the stream)";
+    }
+    for (int i = 0; error == null && i < specs.size(); i++) {
+      try {
+        policies.put(specs.get(i), cfg.slowPolicies().resolve(specs.get(i), asked.isEmpty() ? null : asked.get(0)));
+      } catch (IllegalArgumentException e) {
+        error = e.getMessage();
+      }
+    }
     if (error != null) {
       metrics.refused("bad_request");
       HttpErrors.send(ctx, 400, error);
@@ -102,7 +115,7 @@ final class SseHandler implements Handler<RoutingContext> {
           return;
         }
       }
-      start(ctx, specs, ar.result());
+      start(ctx, specs, policies, ar.result());
     });
   }
 
@@ -112,7 +125,7 @@ final class SseHandler implements Handler<RoutingContext> {
         ? c.channelHandlerContext() : null;
   }
 
-  private void start(RoutingContext ctx, List<String> specs, Identity identity) {
+  private void start(RoutingContext ctx, List<String> specs, Map<String, SlowPolicy> policies, Identity identity) {
     HttpServerResponse res = ctx.response().setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
         .putHeader("Cache-Control", "no-cache")
@@ -127,7 +140,8 @@ final class SseHandler implements Handler<RoutingContext> {
     }
     String single = specs.size() == 1 && !Channels.isPattern(specs.get(0)) ? specs.get(0) : null;
     SseSession session = new SseSession(res, channel(ctx), List.copyOf(specs), single, cfg.sendQueueBytes(),
-        cfg.dropSlowConsumers(), listener, singleChannelEvents);
+        cfg.slowPolicies().defaultPolicy(), listener, singleChannelEvents);
+    policies.forEach(session::policy);
     session.identity = identity;
     open(session, ctx);
     if (identity.expiresAtMs() > 0) {

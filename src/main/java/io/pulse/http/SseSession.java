@@ -9,6 +9,8 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.pulse.auth.Identity;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Session;
+import io.pulse.hub.SlowPolicy;
+import io.pulse.net.DrainSignal;
 import io.pulse.net.SharedBuffers;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -39,8 +41,8 @@ final class SseSession extends Session {
   private boolean headWritten;
 
   SseSession(HttpServerResponse response, ChannelHandlerContext ctx, List<String> specs, String singleChannel,
-      long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedBuffers singleChannelEvents) {
-    super(maxQueuedBytes, dropWhenSlow);
+      long maxQueuedBytes, SlowPolicy slowPolicy, Listener listener, SharedBuffers singleChannelEvents) {
+    super(maxQueuedBytes, slowPolicy);
     this.response = response;
     this.ctx = ctx;
     this.encoder = ctx == null ? null : ctx.pipeline().context(HttpResponseEncoder.class);
@@ -74,6 +76,29 @@ final class SseSession extends Session {
       ByteBuf chunk = singleChannel != null ? singleChannelEvents.bufferFor(d)
           : Unpooled.wrappedBuffer(chunk(event(ResumeToken.encode(positions()), d)));
       encoder.writeAndFlush(chunk, encoder.voidPromise());
+    }
+  }
+
+  /** A conflated envelope: an event of this stream's own, not the node's shared single-channel one. */
+  @Override
+  protected void writeOwn(Delivery d) {
+    if (response.ended()) {
+      return;
+    }
+    String id = singleChannel != null ? Long.toString(d.seq()) : ResumeToken.encode(positions());
+    if (!direct()) {
+      response.write(Buffer.buffer(event(id, d)));
+    } else if (ctx.channel().isActive()) {
+      encoder.writeAndFlush(Unpooled.wrappedBuffer(chunk(event(id, d))), encoder.voidPromise());
+    }
+  }
+
+  @Override
+  protected void watchDrain() {
+    if (ctx == null) {
+      response.drainHandler(v -> drained());
+    } else {
+      DrainSignal.install(ctx, this::drained);
     }
   }
 

@@ -1,5 +1,6 @@
 package io.pulse.hub;
 
+import io.pulse.channel.Channels;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.List;
@@ -12,8 +13,11 @@ import java.util.Map;
  * order (live messages racing a replay, a node hearing one message on two addresses). While a
  * subscription replays history, live messages are held and written after the replay. Its
  * outbound queue is bounded in bytes by the transport ({@link #transportFull()}: the socket's
- * queue, limited to {@code limits.sendQueueBytes}); a message that does not fit is dropped or the
- * session is closed as a slow consumer, as configured.
+ * queue, limited to {@code limits.sendQueueBytes}); a live message that does not fit is handled by
+ * the slow-consumer policy of its subscription ({@link SlowPolicy}, set per subscription with
+ * {@link #policy}, else the session's default): the session is closed, the message dropped, or
+ * conflated: kept as the latest of its channel in a {@link Conflator} and written when the
+ * transport reports that its socket drained ({@link #drained()}).
  *
  * <p>Not thread-safe: a session lives on its transport verticle's event loop.
  */
@@ -26,10 +30,25 @@ public abstract class Session {
 
     /** A message was dropped for {@code reason} ("slow_consumer"). */
     void dropped(Delivery d, String reason);
+
+    /** A message waiting for a slow client was skipped for a newer one of its channel ({@code conflate}). */
+    default void conflated(Delivery newer) {
+    }
+
+    /** What the session holds for conflation changed by {@code channels} entries and {@code bytes}. */
+    default void conflationHeld(int channels, long bytes) {
+    }
   }
 
   private final long maxQueuedBytes;
-  private final boolean dropWhenSlow;
+  private final SlowPolicy defaultPolicy;
+  // Subscriptions and their policies, side by side: a few words per connection (a map would cost
+  // far more on every idle connection); searched only when a message does not fit.
+  private String[] specs = NO_SPECS;
+  private SlowPolicy[] specPolicies = NO_POLICIES;
+  private static final String[] NO_SPECS = new String[0];
+  private static final SlowPolicy[] NO_POLICIES = new SlowPolicy[0];
+  private Conflator conflator; // null until a message is conflated
   /** The last sequence written, per channel; mutable so that a delivery costs one lookup. */
   private static final class Position {
     long seq;
@@ -51,12 +70,26 @@ public abstract class Session {
   private boolean closed;
 
   protected Session(long maxQueuedBytes, boolean dropWhenSlow) {
+    this(maxQueuedBytes, dropWhenSlow ? SlowPolicy.DROP : SlowPolicy.DISCONNECT);
+  }
+
+  /** {@code defaultPolicy}: for the subscriptions without a {@link #policy} of their own. */
+  protected Session(long maxQueuedBytes, SlowPolicy defaultPolicy) {
     this.maxQueuedBytes = maxQueuedBytes;
-    this.dropWhenSlow = dropWhenSlow;
+    this.defaultPolicy = defaultPolicy;
   }
 
   /** Writes one message to the client (queued on its socket). */
   protected abstract void write(Delivery d);
+
+  /**
+   * Writes a message built for this session alone (a conflated one, marked with its count), not
+   * the one being fanned out: a transport that shares encoded bytes across sessions must not
+   * cache these. By default the same as {@link #write}.
+   */
+  protected void writeOwn(Delivery d) {
+    write(d);
+  }
 
   /**
    * True when the transport's own buffer (the socket's outbound queue, bounded by
@@ -69,6 +102,13 @@ public abstract class Session {
   /** Closes the connection because the client does not keep up. */
   protected abstract void closeSlow();
 
+  /**
+   * Called once, when the first message is conflated: from here on the transport must call
+   * {@link #drained()} whenever its socket has room again.
+   */
+  protected void watchDrain() {
+  }
+
   /** Metrics hooks. */
   protected abstract Listener listener();
 
@@ -78,14 +118,65 @@ public abstract class Session {
       return;
     }
     if (recovering > 0) {
+      if (heldBytes + d.envelope().length() > maxQueuedBytes) {
+        overflow(d);
+        return;
+      }
       held.add(d);
       heldBytes += d.envelope().length();
-      if (heldBytes > maxQueuedBytes) {
-        slow(d);
-      }
       return;
     }
     send(d, false);
+  }
+
+  /**
+   * Sets the slow-consumer policy of the subscription {@code spec} (a channel or pattern), or
+   * removes it ({@code null}: the subscription is gone; conflated messages no subscription covers
+   * any more are dropped). A channel follows the most specific subscription that matches it.
+   */
+  public final void policy(String spec, SlowPolicy policy) {
+    int i = java.util.Arrays.asList(specs).indexOf(spec);
+    if (policy != null) {
+      if (i < 0) {
+        i = specs.length;
+        specs = java.util.Arrays.copyOf(specs, i + 1);
+        specPolicies = java.util.Arrays.copyOf(specPolicies, i + 1);
+        specs[i] = spec;
+      }
+      specPolicies[i] = policy;
+      return;
+    }
+    if (i < 0) {
+      return;
+    }
+    int last = specs.length - 1;
+    specs[i] = specs[last];
+    specPolicies[i] = specPolicies[last];
+    specs = java.util.Arrays.copyOf(specs, last);
+    specPolicies = java.util.Arrays.copyOf(specPolicies, last);
+    if (conflator != null && !conflator.isEmpty()) {
+      int channels = conflator.size();
+      long bytes = conflator.bytes();
+      conflator.removeIf(channel -> !covered(channel));
+      reportHeld(channels, bytes);
+    }
+  }
+
+  /** The transport's socket has room again: writes the conflated messages while it has. */
+  public final void drained() {
+    if (!closed && recovering == 0 && conflator != null && !conflator.isEmpty()) {
+      flushConflated();
+    }
+  }
+
+  /** Channels with a conflated message waiting for the client. */
+  public final int conflatedChannels() {
+    return conflator == null ? 0 : conflator.size();
+  }
+
+  /** Bytes of the conflated envelopes waiting for the client. */
+  public final long conflatedBytes() {
+    return conflator == null ? 0 : conflator.bytes();
   }
 
   /** Starts a replay: live messages are held until the matching {@link #endRecovery()}. */
@@ -104,10 +195,16 @@ public abstract class Session {
     }
     if (--recovering == 0) {
       while (!held.isEmpty() && !closed) {
-        send(held.poll(), false);
+        Delivery d = held.poll();
+        if (conflator != null && conflator.holds(d.channel())) {
+          conflate(d); // a newer one of its channel waits already (held over the limit): skipped
+        } else {
+          send(d, false);
+        }
       }
       held.clear();
       heldBytes = 0;
+      drained();
     }
   }
 
@@ -143,6 +240,12 @@ public abstract class Session {
   public void markClosed() {
     closed = true;
     held.clear();
+    if (conflator != null && !conflator.isEmpty()) {
+      int channels = conflator.size();
+      long bytes = conflator.bytes();
+      conflator.clear();
+      reportHeld(channels, bytes);
+    }
   }
 
   /**
@@ -155,10 +258,29 @@ public abstract class Session {
     if (pos != null && d.seq() <= pos.seq) {
       return; // already written: replay overlap or the same message heard on two addresses
     }
+    if (!replay && conflator != null && !conflator.isEmpty()) {
+      if (!transportFull()) {
+        flushConflated(); // what waits goes first, in order
+      }
+      if (closed) {
+        return;
+      }
+      if (conflator.holds(d.channel())) {
+        conflate(d); // its channel still waits: this one replaces the waiting one
+        return;
+      }
+    }
     if (replay ? (replayBytes += d.envelope().length()) > maxQueuedBytes : transportFull()) {
-      slow(d);
+      overflow(d);
       return;
     }
+    advance(d, pos);
+    write(d);
+    listener().delivered(d);
+  }
+
+  /** Records {@code d} as the last written of its channel ({@code pos}: its position, or null). */
+  private void advance(Delivery d, Position pos) {
     if (pos == null) {
       pos = new Position(d.seq());
       positions.put(d.channel(), pos);
@@ -170,15 +292,93 @@ public abstract class Session {
       lastChannel = d.channel();
       lastPosition = pos;
     }
-    write(d);
-    listener().delivered(d);
   }
 
-  private void slow(Delivery d) {
-    listener().dropped(d, "slow_consumer");
-    if (!dropWhenSlow) {
-      markClosed();
-      closeSlow();
+  /** A message that does not fit: what its subscription's policy says. */
+  private void overflow(Delivery d) {
+    switch (policyFor(d.channel())) {
+      case CONFLATE -> conflate(d);
+      case DROP -> listener().dropped(d, "slow_consumer");
+      case DISCONNECT -> closeSlowly(d);
     }
+  }
+
+  private void closeSlowly(Delivery d) {
+    listener().dropped(d, "slow_consumer");
+    markClosed();
+    closeSlow();
+  }
+
+  /** Keeps {@code d} as the latest of its channel; over the conflation bound, the session is closed. */
+  private void conflate(Delivery d) {
+    if (conflator == null) {
+      conflator = new Conflator(maxQueuedBytes);
+      watchDrain();
+    }
+    int channels = conflator.size();
+    long bytes = conflator.bytes();
+    int outcome = conflator.offer(d);
+    if (outcome == Conflator.OVERFLOW) {
+      closeSlowly(d);
+      return;
+    }
+    if (outcome == Conflator.REPLACED || outcome == Conflator.SKIPPED) {
+      listener().conflated(d);
+    }
+    reportHeld(channels, bytes);
+  }
+
+  /** Writes conflated messages, oldest waiting first, while the transport has room. */
+  private void flushConflated() {
+    int channels = conflator.size();
+    long bytes = conflator.bytes();
+    while (!closed && !conflator.isEmpty() && !transportFull()) {
+      Delivery d = conflator.poll();
+      Position pos = positions.get(d.channel());
+      if (pos != null && d.seq() <= pos.seq) {
+        continue; // a replay wrote it, or a newer one, meanwhile
+      }
+      advance(d, pos);
+      writeOwn(d);
+      listener().delivered(d);
+    }
+    reportHeld(channels, bytes);
+  }
+
+  /** Reports the change of what the conflator holds since it held {@code channels} and {@code bytes}. */
+  private void reportHeld(int channels, long bytes) {
+    if (conflator.size() != channels || conflator.bytes() != bytes) {
+      listener().conflationHeld(conflator.size() - channels, conflator.bytes() - bytes);
+    }
+  }
+
+  /**
+   * The policy of the most specific subscription matching {@code channel} (the channel itself,
+   * else the longest pattern), else the default.
+   */
+  private SlowPolicy policyFor(String channel) {
+    SlowPolicy best = defaultPolicy;
+    int bestLength = -1;
+    for (int i = 0; i < specs.length; i++) {
+      String spec = specs[i];
+      if (spec.equals(channel)) {
+        return specPolicies[i];
+      }
+      if (spec.length() > bestLength && Channels.isPattern(spec) && Channels.matches(spec, channel)) {
+        best = specPolicies[i];
+        bestLength = spec.length();
+      }
+    }
+    return best;
+  }
+
+  /** True when a subscription with a policy matches {@code channel}. */
+  private boolean covered(String channel) {
+    for (String spec : specs) {
+      if (Channels.matches(spec, channel)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

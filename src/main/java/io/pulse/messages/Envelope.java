@@ -37,6 +37,14 @@ public final class Envelope {
         new io.vertx.core.json.JsonObject().put("reason", reason)));
   }
 
+  /**
+   * {@code envelope} with {@code "conflated": skipped} added at its end: the number of messages
+   * of the channel a slow client skipped before this one (the {@code conflate} policy).
+   */
+  public static String conflated(String envelope, int skipped) {
+    return envelope.substring(0, envelope.lastIndexOf('}')) + ",\"conflated\":" + skipped + "}";
+  }
+
   /** Reads {@code ts} back from a tail. */
   public static long tsOf(String tail) {
     int i = tail.indexOf(",\"ts\":") + 6;

@@ -41,6 +41,8 @@ public final class PulseMetrics {
   private final Counter historyRetired;
   private final Counter detached;
   private final Map<String, Counter> delivered = new ConcurrentHashMap<>();
+  private final Map<String, Counter> conflated = new ConcurrentHashMap<>();
+  private final Map<String, java.util.concurrent.atomic.AtomicLong[]> conflationHeld = new ConcurrentHashMap<>();
   private final Timer latency;
 
   public PulseMetrics(MeterRegistry registry) {
@@ -56,6 +58,18 @@ public final class PulseMetrics {
           .description("Open client connections").register(registry);
       Gauge.builder("pulse.subscriptions", s, AtomicInteger::get).tag("transport", t)
           .description("Channel and pattern subscriptions held by open connections").register(registry);
+      conflated.put(t, Counter.builder("pulse.conflated")
+          .description("Messages skipped for a slow client because a newer one of their channel replaced them (policy conflate)")
+          .tag("transport", t).register(registry));
+      java.util.concurrent.atomic.AtomicLong[] held = {new java.util.concurrent.atomic.AtomicLong(),
+          new java.util.concurrent.atomic.AtomicLong()};
+      conflationHeld.put(t, held);
+      Gauge.builder("pulse.conflation.pending", held[0], java.util.concurrent.atomic.AtomicLong::get).tag("transport", t)
+          .description("Messages waiting for slow clients under policy conflate (at most one per client and channel)")
+          .register(registry);
+      Gauge.builder("pulse.conflation.pending.bytes", held[1], java.util.concurrent.atomic.AtomicLong::get).tag("transport", t)
+          .baseUnit("bytes").description("Envelope bytes waiting for slow clients under policy conflate")
+          .register(registry);
     }
     Gauge.builder("pulse.cluster.nodes", clusterNodes, AtomicInteger::get)
         .description("Pulse nodes this node sees in the cluster").register(registry);
@@ -114,10 +128,29 @@ public final class PulseMetrics {
     latency.record(Math.max(0, ms), TimeUnit.MILLISECONDS);
   }
 
+  /** Messages that waited for a slow client under policy conflate, and their bytes, now. */
+  public long[] conflationPending(String transport) {
+    java.util.concurrent.atomic.AtomicLong[] held = conflationHeld.get(transport);
+    return new long[] {held[0].get(), held[1].get()};
+  }
+
   /** Counts what a transport's sessions deliver and drop. */
   public io.pulse.hub.Session.Listener sessionListener(String transport) {
     Counter deliveredHere = delivered.get(transport); // looked up once: this runs for every delivery
+    Counter conflatedHere = conflated.get(transport);
+    java.util.concurrent.atomic.AtomicLong[] heldHere = conflationHeld.get(transport);
     return new io.pulse.hub.Session.Listener() {
+      @Override
+      public void conflated(io.pulse.hub.Delivery newer) {
+        conflatedHere.increment();
+      }
+
+      @Override
+      public void conflationHeld(int channels, long bytes) {
+        heldHere[0].addAndGet(channels);
+        heldHere[1].addAndGet(bytes);
+      }
+
       @Override
       public void delivered(io.pulse.hub.Delivery d) {
         deliveredHere.increment();

@@ -11,6 +11,7 @@ import io.pulse.history.History;
 import io.pulse.history.History.Replay;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Hub;
+import io.pulse.hub.SlowPolicy;
 import io.pulse.messages.Envelope;
 import io.pulse.metrics.PulseMetrics;
 import io.vertx.core.Future;
@@ -129,6 +130,18 @@ final class WsClient {
       badRequest(ref, "since must be a string id");
       return;
     }
+    Object policyRaw = msg.getValue("policy");
+    if (policyRaw != null && !(policyRaw instanceof String)) {
+      badRequest(ref, "policy must be a string (" + SlowPolicy.names() + ")");
+      return;
+    }
+    SlowPolicy policy;
+    try {
+      policy = cfg.slowPolicies().resolve(spec, (String) policyRaw);
+    } catch (IllegalArgumentException e) {
+      badRequest(ref, e.getMessage());
+      return;
+    }
     if (!subscriptions.contains(spec) && subscriptions.size() >= cfg.maxSubscriptionsPerConnection()) {
       metrics.refused("max_subscriptions");
       error(ref, "bad_request", "at most " + cfg.maxSubscriptionsPerConnection()
@@ -139,6 +152,7 @@ final class WsClient {
     if (fresh) {
       metrics.subscriptions(PulseMetrics.WS).incrementAndGet();
     }
+    session.policy(spec, policy);
     Map<String, Long> wanted = resumePositions(spec, (String) sinceRaw);
     session.beginRecovery();
     hub.subscribe(session, spec)
@@ -146,7 +160,8 @@ final class WsClient {
         .onComplete(ar -> {
           boolean recovered = ar.succeeded() && !wanted.isEmpty()
               && ar.result().values().stream().allMatch(Replay::recovered);
-          reply(ref, new JsonObject().put("type", "subscribed").put("channel", spec).put("recovered", recovered));
+          reply(ref, new JsonObject().put("type", "subscribed").put("channel", spec).put("recovered", recovered)
+              .put("policy", policy.wire()));
           List<Delivery> missed = ar.succeeded()
               ? ar.result().values().stream().filter(Replay::recovered).flatMap(r -> r.messages().stream()).toList()
               : List.of();
@@ -195,6 +210,7 @@ final class WsClient {
   private void drop(String spec) {
     if (subscriptions.remove(spec)) {
       hub.unsubscribe(session, spec);
+      session.policy(spec, null);
       metrics.subscriptions(PulseMetrics.WS).decrementAndGet();
     }
   }
@@ -300,6 +316,7 @@ final class WsClient {
       metrics.subscriptions(PulseMetrics.WS).incrementAndGet();
     }
     rooms.put(room, name.trim());
+    session.policy(channel, cfg.slowPolicies().resolve(channel, null));
     session.beginRecovery();
     hub.subscribe(session, channel)
         .transform(ar -> roomEvents.joined(this, room, name.trim()))
@@ -349,6 +366,7 @@ final class WsClient {
       roomEvents.left(this, room, name);
       if (subscriptions.remove("chat." + room)) {
         hub.unsubscribe(session, "chat." + room);
+        session.policy("chat." + room, null);
         metrics.subscriptions(PulseMetrics.WS).decrementAndGet();
       }
     }

@@ -7,6 +7,8 @@ import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Session;
+import io.pulse.hub.SlowPolicy;
+import io.pulse.net.DrainSignal;
 import io.pulse.net.SharedBuffers;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
@@ -36,8 +38,8 @@ final class WsSession extends Session {
   private PerMessageDeflate deflate;
   Runnable onSlow = () -> { };
 
-  WsSession(ServerWebSocket ws, long maxQueuedBytes, boolean dropWhenSlow, Listener listener, SharedBuffers frames) {
-    super(maxQueuedBytes, dropWhenSlow);
+  WsSession(ServerWebSocket ws, long maxQueuedBytes, SlowPolicy slowPolicy, Listener listener, SharedBuffers frames) {
+    super(maxQueuedBytes, slowPolicy);
     this.ws = ws;
     this.listener = listener;
     this.frames = frames;
@@ -70,6 +72,21 @@ final class WsSession extends Session {
     } else if (writable()) {
       SharedBuffers from = deflated != null && deflate.worthIt(d.envelope().length()) ? deflated : frames;
       framed.writeAndFlush(from.bufferFor(d), framed.voidPromise());
+    }
+  }
+
+  /** A conflated envelope: this connection's own frame, not the node's shared one. */
+  @Override
+  protected void writeOwn(Delivery d) {
+    writeText(d.envelope());
+  }
+
+  @Override
+  protected void watchDrain() {
+    if (ctx == null) {
+      ws.drainHandler(v -> drained());
+    } else {
+      DrainSignal.install(ctx, this::drained);
     }
   }
 

@@ -262,7 +262,7 @@ public final class WsVerticle extends VerticleBase {
   }
 
   private void open(ServerWebSocket ws, Identity identity) {
-    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener, frames);
+    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.slowPolicies().defaultPolicy(), listener, frames);
     if (deflate != null) {
       PerMessageDeflate.checkReservedBits(ws);
       if (PerMessageDeflate.negotiated(ws)) {

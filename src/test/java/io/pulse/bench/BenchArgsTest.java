@@ -28,6 +28,18 @@ class BenchArgsTest {
   }
 
   @Test
+  void slowConsumers() {
+    assertEquals(0, BenchArgs.parse("--scenario", "ws-fanout").slowConsumers);
+    assertEquals(20, BenchArgs.parse("--scenario", "sse-fanout", "--slow-consumers", "20").slowConsumers);
+    assertEquals(5, BenchArgs.parse("--scenario", "cross-node", "--slow-consumers", "5").slowConsumers);
+    assertEquals("--slow-consumers applies to ws-fanout, sse-fanout and cross-node only",
+        assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "idle", "--slow-consumers", "3"))
+            .getMessage());
+    assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "ws-fanout", "--slow-consumers", "-1"));
+    assertTrue(BenchArgs.USAGE.contains("--slow-consumers K"));
+  }
+
+  @Test
   void everyOption() {
     BenchArgs a = BenchArgs.parse("--scenario", "sse-fanout", "--subscribers", "5_000", "--messages", "50", "--rate", "50",
         "--nodes", "3", "--cycles", "10", "--channels", "2", "--concurrency", "7", "--warmup", "0", "--hold", "1", "--timeout", "120",

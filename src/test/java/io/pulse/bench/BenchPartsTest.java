@@ -110,4 +110,14 @@ class BenchPartsTest {
     assertNull(ServerWrites.parse("no histogram here").quantileMs(0.5));
     assertNull(phase.since(phase).quantileMs(0.5));
   }
+
+  @Test
+  void slowConsumersReadTheConflatedCounterOfTheirTransport() {
+    String text = "# TYPE pulse_conflated_total counter\n"
+        + "pulse_conflated_total{transport=\"sse\"} 12.0\n"
+        + "pulse_conflated_total{transport=\"ws\"} 3457.0 1700000000000\n";
+    assertEquals(3457.0, SlowConsumers.sample(text, "pulse_conflated_total", "transport=\"ws\""));
+    assertEquals(12.0, SlowConsumers.sample(text, "pulse_conflated_total", "transport=\"sse\""));
+    assertEquals(0.0, SlowConsumers.sample(text, "pulse_dropped_total", "transport=\"ws\""));
+  }
 }

@@ -135,6 +135,42 @@ class PulseConfigTest {
   }
 
   @Test
+  @DisplayName("slow-consumer policies: a global default, what clients may choose, and rules per channel pattern")
+  void slowConsumerPolicies() throws Exception {
+    PulseConfig d = PulseConfig.defaults();
+    assertEquals(io.pulse.hub.SlowPolicy.DISCONNECT, d.slowPolicies().resolve("sensors.*", null));
+    assertEquals(io.pulse.hub.SlowPolicy.CONFLATE, d.slowPolicies().resolve("sensors.*", "conflate"), "allowed by default");
+    assertEquals(io.pulse.hub.SlowPolicy.DROP,
+        PulseConfig.of(new JsonObject().put("limits.slowConsumer", "drop")).slowPolicies().resolve("chat.x", null),
+        "limits.slowConsumer alone works as before");
+    Path file = dir.resolve("policies.json");
+    Files.writeString(file, "{\"limits\":{\"slowConsumerAllowed\":[\"disconnect\"],"
+        + "\"slowConsumerChannels\":{\"sensors.*\":{\"default\":\"conflate\",\"allow\":[\"drop\"]}}}}");
+    PulseConfig c = PulseConfig.load(file, Map.of(), Map.of());
+    assertEquals(io.pulse.hub.SlowPolicy.CONFLATE, c.slowPolicies().resolve("sensors.s-01", null));
+    assertEquals(io.pulse.hub.SlowPolicy.DROP, c.slowPolicies().resolve("sensors.*", "drop"));
+    assertThrows(IllegalArgumentException.class, () -> c.slowPolicies().resolve("chat.x", "conflate"));
+    assertEquals("conflate", c.toJson().getJsonObject("limits.slowConsumerChannels").getJsonObject("sensors.*").getString("default"));
+    PulseConfig env = PulseConfig.load(null,
+        Map.of("PULSE_LIMITS_SLOW_CONSUMER_CHANNELS", "{\"chat.*\":{\"default\":\"drop\",\"allow\":[]}}"), Map.of());
+    assertEquals(io.pulse.hub.SlowPolicy.DROP, env.slowPolicies().resolve("chat.lobby", null));
+    assertThrows(IllegalArgumentException.class, () -> env.slowPolicies().resolve("chat.lobby", "conflate"));
+
+    assertMessage("'limits.slowConsumer'", () -> PulseConfig.of(new JsonObject().put("limits.slowConsumer", "latest")));
+    assertMessage("'limits.slowConsumerAllowed'",
+        () -> PulseConfig.of(new JsonObject().put("limits.slowConsumerAllowed", new io.vertx.core.json.JsonArray().add("latest"))));
+    assertMessage("'limits.slowConsumerChannels' (config file) must be a JSON object",
+        () -> PulseConfig.of(new JsonObject().put("limits.slowConsumerChannels", "sensors.*=conflate")));
+    assertMessage("'limits.slowConsumerChannels' (environment PULSE_LIMITS_SLOW_CONSUMER_CHANNELS) must be a JSON object",
+        () -> PulseConfig.load(null, Map.of("PULSE_LIMITS_SLOW_CONSUMER_CHANNELS", "sensors.*"), Map.of()));
+    assertMessage("'limits.slowConsumerChannels' has an invalid channel pattern 'bad channel'",
+        () -> PulseConfig.of(new JsonObject().put("limits.slowConsumerChannels", new JsonObject().put("bad channel", new JsonObject()))));
+    assertMessage("'limits.slowConsumerChannels' 'sensors.*'.default must be one of",
+        () -> PulseConfig.of(new JsonObject().put("limits.slowConsumerChannels",
+            new JsonObject().put("sensors.*", new JsonObject().put("default", "latest")))));
+  }
+
+  @Test
   @DisplayName("a file that is not JSON is refused with its path")
   void badFile() throws Exception {
     Path file = dir.resolve("bad.json");

@@ -82,6 +82,11 @@ class MetricsTest {
       assertTrue(after.contains("pulse_delivery_latency_seconds_bucket{le=\"0.005\"}")
           && after.contains("pulse_delivery_latency_seconds_bucket{le=\"0.04\"}"), "histogram buckets");
       assertTrue(after.contains("pulse_event_loop_lag_seconds"));
+      for (String t : new String[] {"sse", "ws"}) {
+        assertTrue(after.contains("pulse_conflated_total{transport=\"" + t + "\"}"), "pulse_conflated_total " + t);
+        assertTrue(after.contains("pulse_conflation_pending{transport=\"" + t + "\"}"), "pulse_conflation_pending " + t);
+        assertTrue(after.contains("pulse_conflation_pending_bytes{transport=\"" + t + "\"}"), "pending bytes " + t);
+      }
       assertTrue(after.contains("jvm_memory_used_bytes"), "JVM metrics are on");
       assertTrue(after.contains("vertx_http_server_requests_total"), "Vert.x metrics are on");
     }

@@ -203,6 +203,37 @@ public final class RawWs implements AutoCloseable {
     }
   }
 
+  /**
+   * Reads frames until a text frame (unfragmented, as the server sends them) and returns its
+   * text; null if the connection ends or closes first. Answers nothing (not even pings).
+   */
+  public String readText() throws IOException {
+    while (true) {
+      int b0 = in.read();
+      if (b0 < 0) {
+        return null;
+      }
+      int b1 = in.read();
+      long len = b1 & 0x7f;
+      if (len == 126) {
+        len = (in.read() << 8) | in.read();
+      } else if (len == 127) {
+        len = 0;
+        for (int i = 0; i < 8; i++) {
+          len = (len << 8) | in.read();
+        }
+      }
+      byte[] payload = in.readNBytes((int) len);
+      int opcode = b0 & 0x0f;
+      if (opcode == 8) {
+        return null;
+      }
+      if (opcode == 1) {
+        return new String(payload, StandardCharsets.UTF_8);
+      }
+    }
+  }
+
   @Override
   public void close() throws IOException {
     socket.close();
