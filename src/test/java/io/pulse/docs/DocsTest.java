@@ -96,7 +96,7 @@ class DocsTest {
             | `http.port` | `8080` | 0–65536 | x |
             | `ws.port` | `8081` | 0–65535 (0 = any free port) | x |
             | `node.transport` | `auto` | `auto`, `epoll`, `nio` | x |
-            | `limits.slowConsumer` | `disconnect` | `disconnect`, `drop` | x |
+            | `limits.slowConsumer` | `disconnect` | `disconnect`, `drop`, `conflate` | x |
             """)));
   }
 

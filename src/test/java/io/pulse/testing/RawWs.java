@@ -207,7 +207,7 @@ public final class RawWs implements AutoCloseable {
    * Reads frames until a text frame (unfragmented, as the server sends them) and returns its
    * text; null if the connection ends or closes first. Answers nothing (not even pings).
    */
-  public String readText() throws IOException {
+  public String readTextOrNull() throws IOException {
     while (true) {
       int b0 = in.read();
       if (b0 < 0) {
