@@ -213,17 +213,7 @@ public final class RawWs implements AutoCloseable {
       if (b0 < 0) {
         return null;
       }
-      int b1 = in.read();
-      long len = b1 & 0x7f;
-      if (len == 126) {
-        len = (in.read() << 8) | in.read();
-      } else if (len == 127) {
-        len = 0;
-        for (int i = 0; i < 8; i++) {
-          len = (len << 8) | in.read();
-        }
-      }
-      byte[] payload = in.readNBytes((int) len);
+      byte[] payload = in.readNBytes((int) length(in.read()));
       int opcode = b0 & 0x0f;
       if (opcode == 8) {
         return null;
