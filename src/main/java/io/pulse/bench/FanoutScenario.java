@@ -33,7 +33,7 @@ final class FanoutScenario implements Scenario {
 
   /** CPU and publishing figures of the measured phase. */
   private record Measured(Publisher.Outcome published, long expected, Long serverCpuMicros, Long clientCpuMicros,
-      Map.Entry<String, Long> busiestThread, long wallMicros, Double machineBusyPercent,
+      Map.Entry<String, Long> busiestThread, Map<String, Long> serverCpuByKind, long wallMicros, Double machineBusyPercent,
       ServerWrites.Histogram serverWrites) {
   }
 
@@ -166,12 +166,14 @@ final class FanoutScenario implements Scenario {
     drain(ctx, expected, groups);
     Long serverAfter = ctx.probe.cpuMicros(ctx.nodes);
     Long clientAfter = ctx.selfCpuMicros();
-    Map.Entry<String, Long> busiest = ServerProbe.busiestThread(threadsBefore, ctx.probe.threadCpuMicros(ctx.nodes));
+    Map<String, Long> threadsAfter = ctx.probe.threadCpuMicros(ctx.nodes);
+    Map.Entry<String, Long> busiest = ServerProbe.busiestThread(threadsBefore, threadsAfter);
+    Map<String, Long> byKind = threadsAfter.isEmpty() ? Map.of() : ServerProbe.cpuByKind(threadsBefore, threadsAfter);
     long wallMicros = (System.nanoTime() - start) / 1_000;
     Double machineBusy = ServerProbe.machineBusyPercent(machineBefore, ServerProbe.machineTicks());
     ServerWrites.Histogram writesAfter = ServerWrites.read(subscriberNodes);
     return new Measured(published, expected, difference(serverBefore, serverAfter), difference(clientBefore, clientAfter),
-        busiest, wallMicros, machineBusy,
+        busiest, byKind, wallMicros, machineBusy,
         writesBefore == null || writesAfter == null ? null : writesAfter.since(writesBefore));
   }
 
@@ -219,7 +221,12 @@ final class FanoutScenario implements Scenario {
         .put("rss_per_connection_kb", perConnection(before.rssKb(), after.rssKb(), subscribers))
         .put("heap_per_connection_kb", perConnection(before.heapUsedKb(), after.heapUsedKb(), subscribers))
         .put("server_cpu_us_per_delivery", Report.ratio(m.serverCpuMicros(), received))
-        .put("client_cpu_us_per_delivery", Report.ratio(m.clientCpuMicros(), received))
+        .put("client_cpu_us_per_delivery", Report.ratio(m.clientCpuMicros(), received));
+    for (String kind : List.of("event_loop", "jit", "gc", "other")) {
+      Long used = m.serverCpuByKind().get(kind);
+      r.put("server_" + kind + "_cpu_us_per_delivery", used == null ? null : Report.ratio(used, received));
+    }
+    r
         .put("server_busiest_thread_cpu_pct", m.busiestThread() == null ? null
             : 100.0 * m.busiestThread().getValue() / m.wallMicros())
         .put("machine_cpu_busy_pct", m.machineBusyPercent())
@@ -268,6 +275,11 @@ final class FanoutScenario implements Scenario {
     r.note("server_write", writes == null ? "n/a (" + main.label() + "'s /metrics could not be read)"
         : "publish -> write to the socket on " + main.label()
         + ", from its pulse_delivery_latency_seconds histogram (estimated within the buckets)");
+    if (!m.serverCpuByKind().isEmpty()) {
+      r.note("server CPU by thread", "server_{event_loop,jit,gc,other}_cpu_us_per_delivery: the Vert.x event loops,"
+          + " the JVM's JIT compiler threads, the collector's threads (and the VM thread), the rest (Hazelcast and"
+          + " others), from /proc/<pid>/task over the measured phase");
+    }
     if (m.busiestThread() != null) {
       r.note("busiest server thread", m.busiestThread().getKey() + " (CPU share of the measured phase)");
     }

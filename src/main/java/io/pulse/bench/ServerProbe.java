@@ -112,6 +112,38 @@ final class ServerProbe {
   }
 
   /**
+   * CPU used between two {@link #threadCpuMicros} readings, in µs, by kind of thread: "jit" (the
+   * JVM's C1/C2 compiler threads), "gc" (the collector's), "event_loop" (Vert.x event loops, where
+   * a fan-out's writes run) and "other" (Hazelcast, timers, the rest). Threads that ended between
+   * the readings are not counted.
+   */
+  static Map<String, Long> cpuByKind(Map<String, Long> before, Map<String, Long> after) {
+    Map<String, Long> kinds = new java.util.TreeMap<>();
+    for (String kind : List.of("jit", "gc", "event_loop", "other")) {
+      kinds.put(kind, 0L);
+    }
+    for (Map.Entry<String, Long> e : after.entrySet()) {
+      long used = Math.max(0, e.getValue() - before.getOrDefault(e.getKey(), 0L));
+      kinds.merge(kindOf(e.getKey().substring(e.getKey().lastIndexOf('/') + 1)), used, Long::sum);
+    }
+    return kinds;
+  }
+
+  /** The kind of a thread by its kernel name (at most 15 characters: "C2 CompilerThre", "G1 Conc#0"). */
+  static String kindOf(String thread) {
+    if (thread.startsWith("C1 Compiler") || thread.startsWith("C2 Compiler")) {
+      return "jit";
+    }
+    if (thread.startsWith("GC Thread") || thread.startsWith("G1 ") || thread.equals("VM Thread")) {
+      return "gc";
+    }
+    if (thread.startsWith("vert.x-eventloo")) {
+      return "event_loop";
+    }
+    return "other";
+  }
+
+  /**
    * The whole machine's CPU counters from {@code /proc/stat}: {busy, total} in clock ticks over all
    * cores (busy = everything but idle and iowait), or null if unreadable.
    */

@@ -56,6 +56,19 @@ class BenchPartsTest {
   }
 
   @Test
+  void serverCpuSplitByKindOfThread() {
+    var before = java.util.Map.of("a/1/vert.x-eventloo", 100L, "a/2/C2 CompilerThre", 40L, "b/9/G1 Conc#0", 5L);
+    var after = java.util.Map.of("a/1/vert.x-eventloo", 900L, "a/2/C2 CompilerThre", 240L, "b/9/G1 Conc#0", 25L,
+        "b/3/C1 CompilerThre", 10L, "b/4/GC Thread#1", 30L, "a/5/hz.x.cached.th", 7L);
+    var kinds = ServerProbe.cpuByKind(before, after);
+    assertEquals(800L, kinds.get("event_loop"));
+    assertEquals(210L, kinds.get("jit")); // 200 of a's C2, 10 of b's C1 (new since the first reading)
+    assertEquals(50L, kinds.get("gc"));
+    assertEquals(7L, kinds.get("other"));
+    assertEquals(0L, ServerProbe.cpuByKind(java.util.Map.of(), java.util.Map.of()).get("jit"));
+  }
+
+  @Test
   void busiestThreadAndMachineLoad() {
     var busiest = ServerProbe.busiestThread(java.util.Map.of("a/1/loop", 100L, "a/2/gc", 50L),
         java.util.Map.of("a/1/loop", 900L, "a/2/gc", 700L, "a/3/new", 300L));
