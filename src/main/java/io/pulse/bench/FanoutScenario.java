@@ -222,7 +222,7 @@ final class FanoutScenario implements Scenario {
         .put("heap_per_connection_kb", perConnection(before.heapUsedKb(), after.heapUsedKb(), subscribers))
         .put("server_cpu_us_per_delivery", Report.ratio(m.serverCpuMicros(), received))
         .put("client_cpu_us_per_delivery", Report.ratio(m.clientCpuMicros(), received));
-    for (String kind : List.of("event_loop", "jit", "gc", "other")) {
+    for (String kind : ServerProbe.THREAD_KINDS) {
       Long used = m.serverCpuByKind().get(kind);
       r.put("server_" + kind + "_cpu_us_per_delivery", used == null ? null : Report.ratio(used, received));
     }

@@ -111,6 +111,9 @@ final class ServerProbe {
     return best;
   }
 
+  /** The kinds of {@link #cpuByKind}, in the order the report lists them. */
+  static final List<String> THREAD_KINDS = List.of("event_loop", "jit", "gc", "other");
+
   /**
    * CPU used between two {@link #threadCpuMicros} readings, in µs, by kind of thread: "jit" (the
    * JVM's C1/C2 compiler threads), "gc" (the collector's), "event_loop" (Vert.x event loops, where
@@ -119,7 +122,7 @@ final class ServerProbe {
    */
   static Map<String, Long> cpuByKind(Map<String, Long> before, Map<String, Long> after) {
     Map<String, Long> kinds = new java.util.TreeMap<>();
-    for (String kind : List.of("jit", "gc", "event_loop", "other")) {
+    for (String kind : THREAD_KINDS) {
       kinds.put(kind, 0L);
     }
     for (Map.Entry<String, Long> e : after.entrySet()) {
