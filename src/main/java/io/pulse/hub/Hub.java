@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 
 /**
@@ -133,6 +134,9 @@ public final class Hub {
   private final Map<String, Entry> patterns = new HashMap<>(); // key: prefix ("a.b" for "a.b.*")
   private final Map<String, Channel> channels = new HashMap<>();
   private final Gaps history;
+  private static final AtomicLong HUBS = new AtomicLong();
+  private final long id = HUBS.incrementAndGet();
+  private long stamps;
 
   public Hub(Bus bus, Listener listener, Gaps history) {
     this.bus = bus;
@@ -245,25 +249,51 @@ public final class Hub {
     }
   }
 
+  /**
+   * Offers {@code d} to every session whose subscriptions match it, each once: a session holding
+   * both {@code a.b} and {@code a.*} must not be offered a message twice (a {@code drop} would
+   * count it twice, a replay would hold it twice). Only a message that more than one entry
+   * matches pays for the check.
+   */
   private void deliver(Channel c, Delivery d) {
     c.started = true;
     c.last = d.seq();
-    Entry e = exact.get(d.channel());
-    if (e != null) {
-      offerAll(e, d);
-    }
+    Entry first = exact.get(d.channel());
+    long stamp = 0;
     for (String prefix : Channels.prefixes(d.channel())) {
       Entry p = patterns.get(prefix);
-      if (p != null) {
-        offerAll(p, d);
+      if (p == null) {
+        continue;
+      }
+      if (first == null) {
+        first = p;
+        continue;
+      }
+      if (stamp == 0) {
+        stamp = nextStamp();
+        offerOnce(first, d, stamp);
+      }
+      offerOnce(p, d, stamp);
+    }
+    if (first != null && stamp == 0) {
+      for (Session s : first.snapshot()) {
+        s.offer(d);
       }
     }
   }
 
-  private static void offerAll(Entry entry, Delivery d) {
+  private static void offerOnce(Entry entry, Delivery d, long stamp) {
     for (Session s : entry.snapshot()) {
-      s.offer(d);
+      if (s.offerStamp != stamp) {
+        s.offerStamp = stamp;
+        s.offer(d);
+      }
     }
+  }
+
+  /** A stamp no other delivery of any hub has used (a hub's id in the high bits). */
+  private long nextStamp() {
+    return (id << 40) | (++stamps & ((1L << 40) - 1));
   }
 
   /** The sessions currently subscribed, each once. */

@@ -68,6 +68,8 @@ public abstract class Session {
   private long replayBytes;
   private int recovering;
   private boolean closed;
+  /** The hub's mark of the last message offered through more than one subscription ({@link Hub}). */
+  long offerStamp;
 
   protected Session(long maxQueuedBytes, boolean dropWhenSlow) {
     this(maxQueuedBytes, dropWhenSlow ? SlowPolicy.DROP : SlowPolicy.DISCONNECT);

@@ -352,6 +352,47 @@ class HubTest {
   }
 
   @Test
+  @DisplayName("a slow session holding a channel and a matching pattern: one delivery or one drop per message")
+  void overlapOffersOnce() {
+    Recorder slow = new Recorder(100, true);
+    slow.autoFlush = false;
+    hub.subscribe(slow, "a.b");
+    hub.subscribe(slow, "a.*");
+    hub.subscribe(slow, "a.b.*"); // matches a.b.c only
+    Recorder other = new Recorder();
+    hub.subscribe(other, "a.*");
+    for (int i = 0; i < 20; i++) {
+      bus.publish("a.b", i);
+    }
+    int written = slow.written.size();
+    assertTrue(written > 0 && written < 20, "some fit, some do not: " + written);
+    assertEquals(20 - written, slow.drops.size(), "each message is written or dropped, once");
+    assertEquals(20, other.written.size());
+    slow.flush();
+    bus.publish("a.b.c", 20);
+    assertEquals(written + 1, slow.written.size(), "three matching subscriptions, one write");
+    assertEquals(20 - written, slow.drops.size());
+  }
+
+  @Test
+  @DisplayName("a session replaying holds a live message heard through two subscriptions once")
+  void overlapHeldOnceDuringRecovery() {
+    Recorder r = new Recorder(100, true);
+    hub.subscribe(r, "a.b");
+    hub.subscribe(r, "a.*");
+    r.beginRecovery();
+    for (int i = 0; i < 5; i++) {
+      bus.publish("a.b", i); // 9 bytes each: five fit under 100 only if held once
+    }
+    for (int i = 5; i < 10; i++) {
+      bus.publish("a.b", i);
+    }
+    r.endRecovery(List.of());
+    assertEquals(List.of(0L, 1L, 2L, 3L, 4L, 5L, 6L, 7L, 8L, 9L), r.seqs());
+    assertTrue(r.drops.isEmpty(), "held once each, the ten fit: " + r.drops);
+  }
+
+  @Test
   @DisplayName("unsubscribing a pattern keeps channels still held exactly")
   void unsubscribePatternKeepsExact() {
     Recorder a = new Recorder();
