@@ -93,6 +93,9 @@ class ModerationTest {
       all = new ArrayList<>(held);
       held.clear();
     }
+    if (all.isEmpty()) {
+      return; // nothing reached the moderator (a test that failed early): keep its own failure
+    }
     Collections.reverse(all);
     moderatorContext.runOnContext(v -> all.forEach(m -> m.reply(verdict(((JsonObject) m.body()).getString("text")))));
   }
