@@ -21,7 +21,9 @@ import io.vertx.core.json.JsonObject;
  * </ul>
  * No handler, no answer in time, or an answer of another shape: {@code chat.moderation.onFailure}
  * decides, {@code reject} (the default, fail-closed: {@link #UNAVAILABLE}) or {@code allow}
- * (fail-open: published unmoderated). Thread-safe.
+ * (fail-open: published unmoderated). Each message is its own request, and verdicts may come back
+ * in any order: the WebSocket chat releases a connection's messages in the order sent through an
+ * {@link OrderedRelease}. Thread-safe.
  */
 public final class Moderation {
 

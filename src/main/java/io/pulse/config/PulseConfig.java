@@ -340,6 +340,7 @@ public final class PulseConfig {
   public int maxMessageBytes() { return i("limits.maxMessageBytes"); }
   public int maxSubscriptionsPerConnection() { return i("limits.maxSubscriptionsPerConnection"); }
   public int inboundPerSecond() { return i("limits.inboundPerSecond"); }
+  /** {@code limits.inboundBurst}: the rate limiter's burst, and the most chat messages a connection may have awaiting moderation. */
   public int inboundBurst() { return i("limits.inboundBurst"); }
   public int sendQueueBytes() { return i("limits.sendQueueBytes"); }
   public boolean dropSlowConsumers() { return "drop".equals(s("limits.slowConsumer")); }

@@ -5,6 +5,7 @@ import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.channel.Channels;
 import io.pulse.chat.Moderation;
+import io.pulse.chat.OrderedRelease;
 import io.pulse.chat.Presence;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
@@ -14,6 +15,7 @@ import io.pulse.hub.Hub;
 import io.pulse.hub.SlowPolicy;
 import io.pulse.messages.Envelope;
 import io.pulse.metrics.PulseMetrics;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -60,6 +62,7 @@ final class WsClient {
   private final RateLimiter limiter;
   private final Rooms roomEvents;
   private final Moderation moderation;
+  private final OrderedRelease<String> verdicts; // this connection's chat messages, in the order sent
 
   WsClient(Vertx vertx, PulseConfig cfg, Auth auth, Identity identity, Hub hub, History history, Presence presence,
       PulseMetrics metrics, WsSession session, WsConnection conn, Rooms roomEvents) {
@@ -76,6 +79,7 @@ final class WsClient {
     this.roomEvents = roomEvents;
     this.limiter = new RateLimiter(cfg.inboundPerSecond(), cfg.inboundBurst(), System.nanoTime());
     this.moderation = new Moderation(vertx, cfg);
+    this.verdicts = new OrderedRelease<>(cfg.inboundBurst());
   }
 
   /** One whole text message from the client. */
@@ -343,17 +347,25 @@ final class WsClient {
       return;
     }
     // The moderation hook, if configured, may reject or rewrite the text first (io.pulse.chat.Moderation).
-    moderation.review(room, name, text).onComplete(ar -> {
-      if (ar.failed()) {
-        String code = ar.cause() instanceof Moderation.Refusal r ? r.code : Moderation.UNAVAILABLE;
-        metrics.refused(Moderation.REJECTED.equals(code) ? "moderated" : "moderation_unavailable");
-        error(ref, code, ar.cause().getMessage());
-        return;
-      }
-      JsonObject body = new JsonObject().put("channel", "chat." + room).put("event", "chat")
-          .put("from", name).put("data", new JsonObject().put("text", ar.result()));
-      send(body, ref, id -> new JsonObject().put("type", "sent").put("id", id));
-    });
+    // Verdicts may come in any order; this connection's messages are answered and published in the
+    // order it sent them, each after the verdicts on the earlier ones.
+    if (!verdicts.offer(() -> moderation.review(room, name, text), ar -> moderated(room, name, ref, ar))) {
+      metrics.refused("moderation_backlog");
+      error(ref, "rate_limited", "already " + cfg.inboundBurst()
+          + " chat messages awaiting moderation (limits.inboundBurst); wait for their answers");
+    }
+  }
+
+  private void moderated(String room, String name, Object ref, AsyncResult<String> verdict) {
+    if (verdict.failed()) {
+      String code = verdict.cause() instanceof Moderation.Refusal r ? r.code : Moderation.UNAVAILABLE;
+      metrics.refused(Moderation.REJECTED.equals(code) ? "moderated" : "moderation_unavailable");
+      error(ref, code, verdict.cause().getMessage());
+      return;
+    }
+    JsonObject body = new JsonObject().put("channel", "chat." + room).put("event", "chat")
+        .put("from", name).put("data", new JsonObject().put("text", verdict.result()));
+    send(body, ref, id -> new JsonObject().put("type", "sent").put("id", id));
   }
 
   private void leave(JsonObject msg, Object ref) {
@@ -388,6 +400,7 @@ final class WsClient {
 
   /** Leaves every room and subscription: the connection is gone. Completes when the rooms know. */
   Future<Void> closed() {
+    verdicts.close(); // messages still awaiting their verdict are not published: the sender is gone
     List<Future<Void>> leaves = new java.util.ArrayList<>();
     rooms.forEach((room, name) -> leaves.add(roomEvents.left(this, room, name)));
     rooms.clear();
