@@ -2,6 +2,8 @@ package io.pulse.auth;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.replicatedmap.ReplicatedMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -15,7 +17,7 @@ public final class Revocations {
   /** The replicated map's name. */
   public static final String MAP = "pulse.revoked";
 
-  private final ReplicatedMap<String, Long> map;
+  private final Map<String, Long> map;
   private final long keepSeconds;
 
   /** Blocking (proxy creation): call off the event loop. */
@@ -24,9 +26,23 @@ public final class Revocations {
     this.keepSeconds = keepSeconds;
   }
 
+  private Revocations(Map<String, Long> map, long keepSeconds) {
+    this.map = map;
+    this.keepSeconds = keepSeconds;
+  }
+
+  /** Revocations of this JVM alone, kept until it ends: for code that runs without a cluster (tests). */
+  public static Revocations local() {
+    return new Revocations(new ConcurrentHashMap<>(), 0);
+  }
+
   /** Records that {@code subject}'s tokens issued up to {@code atMs} are revoked. */
   public void revoke(String subject, long atMs) {
-    map.put(subject, atMs, keepSeconds, TimeUnit.SECONDS);
+    if (map instanceof ReplicatedMap<String, Long> replicated) {
+      replicated.put(subject, atMs, keepSeconds, TimeUnit.SECONDS);
+    } else {
+      map.put(subject, atMs);
+    }
   }
 
   /** True when a token of {@code subject} issued at {@code issuedAtMs} (0: unknown) is revoked. */

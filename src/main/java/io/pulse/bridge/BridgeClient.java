@@ -1,90 +1,65 @@
 package io.pulse.bridge;
 
 import io.pulse.Addresses;
-import io.pulse.auth.Auth;
-import io.pulse.auth.Identity;
-import io.pulse.channel.Channels;
+import io.pulse.conn.Connection;
+import io.pulse.conn.Connections;
+import io.pulse.conn.Refusal;
 import io.pulse.config.PulseConfig;
-import io.pulse.hub.Hub;
-import io.pulse.metrics.PulseMetrics;
-import io.pulse.ws.RateLimiter;
-import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
-import java.util.LinkedHashSet;
-import java.util.Set;
 
 /**
- * What one bridge socket sends, checked before vertx-web's bridge acts on it.
+ * What one bridge socket sends, parsed and framed; what it may do is its {@link Connection}'s.
  *
  * <p>Every message counts against {@code limits.inboundPerSecond}/{@code inboundBurst}; a send or
  * publish over {@code limits.maxMessageBytes} is refused. Messages for {@code pulse.ch.<channel>}
- * never reach the bridge's own handling: a {@code register} attaches the socket to the node's hub
- * (one clustered consumer per node, whatever the number of pages), a {@code send}/{@code publish}
- * goes to {@link Addresses#PUBLISH}, each under the token's rights. Such an event is left
- * uncompleted on purpose: vertx-web then neither acts on it nor answers "rejected" (its
- * {@code checkCallHook} runs nothing until the event completes). Other addresses go to the
- * bridge, which applies {@code bridge.inbound}/{@code bridge.outbound} and the reply timeout;
- * a send there carries the header {@code pulse-sub} (the token's subject, set here, never the
- * page's) so that a backend knows who asks.
+ * never reach the bridge's own handling: a {@code register} subscribes the socket through the
+ * node's hub (one clustered consumer per node, whatever the number of pages), with the register's
+ * optional headers {@code since} (resume after that id; a channel that cannot be resumed gets a
+ * {@code reset} envelope) and {@code policy} (the slow-consumer policy); a {@code send}/{@code
+ * publish} publishes, under the token's rights. Such an event is left uncompleted on purpose:
+ * vertx-web then neither acts on it nor answers "rejected" (its {@code checkCallHook} runs
+ * nothing until the event completes). Other addresses go to the bridge, which applies
+ * {@code bridge.inbound}/{@code bridge.outbound} and the reply timeout; a send there carries the
+ * header {@code pulse-sub} (the token's subject, set here, never the page's) so that a backend
+ * knows who asks.
  *
  * <p>Not thread-safe: lives on the socket's event loop.
  */
 final class BridgeClient {
 
-  /** Refusals in a row (rate limit) after which the socket is closed with 1008. */
-  static final int ABUSE_LIMIT = 50;
   static final String SUBJECT_HEADER = "pulse-sub";
 
   final BridgeSession session;
-  final Set<String> subscriptions = new LinkedHashSet<>();
-  final Identity identity;
+  final Connection connection;
+  /** Why the socket closes, when the bridge closes it itself (idle): the metrics label. */
   String closeReason;
-  long expiryTimer = -1;
-  private final Vertx vertx;
   private final PulseConfig cfg;
-  private final Auth auth;
-  private final Hub hub;
-  private final PulseMetrics metrics;
-  private final RateLimiter limiter;
-  private final Closer closer;
+  private final Connections connections;
 
-  /** Closes the socket with a code, counting {@code reason}. */
-  interface Closer {
-    void close(int code, String message, String reason);
-  }
-
-  BridgeClient(Vertx vertx, PulseConfig cfg, Auth auth, Hub hub, PulseMetrics metrics, Identity identity,
-      java.util.function.Function<Set<String>, BridgeSession> sessions, Closer closer) {
-    this.vertx = vertx;
-    this.cfg = cfg;
-    this.auth = auth;
-    this.hub = hub;
-    this.metrics = metrics;
-    this.identity = identity;
-    this.closer = closer;
-    this.session = sessions.apply(subscriptions);
-    this.limiter = new RateLimiter(cfg.inboundPerSecond(), cfg.inboundBurst(), System.nanoTime());
+  BridgeClient(Connections connections, Connection connection, BridgeSession session) {
+    this.connections = connections;
+    this.cfg = connections.config();
+    this.connection = connection;
+    this.session = session;
   }
 
   /** A register, unregister, send or publish from the page. */
   void onMessage(BridgeEvent be) {
-    if (session.isClosed()) {
+    if (!connection.isOpen()) {
       be.complete(true); // the bridge's own unregisters while it cleans up a closed socket
       return;
     }
     JsonObject raw = be.getRawMessage();
     String address = raw.getValue("address") instanceof String a ? a : null;
     String replyTo = raw.getValue("replyAddress") instanceof String r && r.length() <= 36 ? r : null;
-    if (!limiter.tryAcquire(System.nanoTime())) {
-      metrics.refused("rate_limited");
-      if (limiter.refusedInARow() >= ABUSE_LIMIT) {
-        closer.close(1008, "rate limit exceeded repeatedly", "policy");
-      } else if (replyTo != null || limiter.refusedInARow() == 1 || limiter.refusedInARow() % 10 == 0) {
-        refuse(be, replyTo, 429, "rate_limited",
-            "over limits.inboundPerSecond (" + cfg.inboundPerSecond() + "/s); slow down");
+    Refusal limited = connection.inbound();
+    if (limited != null) {
+      if (connection.isOpen() && (replyTo != null || limited.tell)) {
+        refuse(be, replyTo, limited);
       }
       return; // swallowed
     }
@@ -93,8 +68,8 @@ final class BridgeClient {
       default -> false;
     };
     if (sendOrPublish && raw.encode().length() > cfg.maxMessageBytes()) {
-      metrics.refused("too_large");
-      refuse(be, replyTo, 413, "too_large", "message over limits.maxMessageBytes (" + cfg.maxMessageBytes() + ")");
+      refuse(be, replyTo, connections.refused(new Refusal(413, "too_large",
+          "message over limits.maxMessageBytes (" + cfg.maxMessageBytes() + ")", "too_large")));
       return;
     }
     if (address == null || !address.startsWith(Addresses.CHANNEL_PREFIX)) {
@@ -103,8 +78,8 @@ final class BridgeClient {
     }
     String name = address.substring(Addresses.CHANNEL_PREFIX.length());
     switch (be.type()) {
-      case REGISTER -> register(be, address, name);
-      case UNREGISTER -> unregister(name);
+      case REGISTER -> register(be, raw, name);
+      case UNREGISTER -> connection.unsubscribe(name);
       default -> publish(be, raw, name, replyTo);
     }
   }
@@ -114,118 +89,71 @@ final class BridgeClient {
     boolean permitted = address != null && BridgePermissions.allows(
         sendOrPublish ? cfg.bridgeInbound() : cfg.bridgeOutbound(), address);
     if (!permitted && address != null && !address.startsWith("__vertx.reply.")) {
-      metrics.refused("forbidden"); // the bridge answers access_denied
+      connections.refused(new Refusal(403, "forbidden", "not permitted", "forbidden")); // the bridge answers access_denied
     }
     if (sendOrPublish) {
       JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
       headers.remove(SUBJECT_HEADER);
-      if (!identity.anonymous()) {
-        headers.put(SUBJECT_HEADER, identity.subject());
+      if (!connection.identity().anonymous()) {
+        headers.put(SUBJECT_HEADER, connection.identity().subject());
       }
       raw.put("headers", headers);
     }
     be.complete(true);
   }
 
-  private void register(BridgeEvent be, String address, String spec) {
-    String err = Channels.subscriptionError(spec);
-    if (err != null) {
-      metrics.refused("bad_request");
-      writeText(BridgeFrames.failure(address, 400, ReplyFailure.RECIPIENT_FAILURE, err));
+  /** {@code register}: headers {@code since} and {@code policy} as a WebSocket {@code subscribe}'s fields. */
+  private void register(BridgeEvent be, JsonObject raw, String spec) {
+    JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+    Object since = headers.getValue("since");
+    Object policy = headers.getValue("policy");
+    if ((since != null && !(since instanceof String)) || (policy != null && !(policy instanceof String))) {
+      refuse(be, null, connections.refused(Refusal.badRequest("the since and policy headers must be strings")));
       return;
     }
-    int right = auth.subscribeRight(identity, spec);
-    if (right != 0) {
-      denied(address, right, "subscribe to " + spec);
-      return;
-    }
-    if (subscriptions.contains(spec)) {
-      return;
-    }
-    if (subscriptions.size() >= cfg.maxSubscriptionsPerConnection()) {
-      metrics.refused("max_subscriptions");
-      writeText(BridgeFrames.failure(address, 400, ReplyFailure.RECIPIENT_FAILURE, "at most "
-          + cfg.maxSubscriptionsPerConnection() + " subscriptions per connection (limits.maxSubscriptionsPerConnection)"));
-      return;
-    }
-    subscriptions.add(spec);
-    metrics.subscriptions(PulseMetrics.BRIDGE).incrementAndGet();
-    hub.subscribe(session, spec);
-  }
-
-  private void unregister(String spec) {
-    if (subscriptions.remove(spec)) {
-      hub.unsubscribe(session, spec);
-      metrics.subscriptions(PulseMetrics.BRIDGE).decrementAndGet();
-    }
+    connection.subscribe(spec, (String) since, (String) policy, true, subscribed -> Future.succeededFuture())
+        .onFailure(err -> {
+          if (err instanceof Refusal r) {
+            refuse(be, null, r);
+          }
+        });
   }
 
   /** A page publishing to a channel: Pulse's publish path, as the WebSocket's {@code publish}. */
   private void publish(BridgeEvent be, JsonObject raw, String channel, String replyTo) {
-    String err = Channels.channelError(channel);
-    if (err != null) {
-      metrics.refused("bad_request");
-      refuse(be, replyTo, 400, "bad_request", err);
-      return;
-    }
-    int right = auth.publishRight(identity, channel);
-    if (right != 0) {
-      metrics.refused(right == Auth.UNAUTHORIZED ? "unauthorized" : "forbidden");
-      refuse(be, replyTo, right, right == Auth.UNAUTHORIZED ? "unauthorized" : "forbidden",
-          (right == Auth.UNAUTHORIZED ? "a token is required to " : "the token does not allow you to ")
-              + "publish to " + channel);
-      return;
-    }
-    JsonObject body = new JsonObject().put("channel", channel).put("data", raw.getValue("body"))
-        .put("from", identity.subject());
+    JsonObject request = new JsonObject().put("channel", channel).put("data", raw.getValue("body"));
     if (raw.getValue("headers") instanceof JsonObject h && h.getValue("event") instanceof String event) {
-      body.put("event", event);
+      request.put("event", event);
     }
-    vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, Addresses.LOCAL).onComplete(ar -> {
+    connection.publish(request).onComplete(ar -> {
       if (ar.succeeded()) {
         if (replyTo != null) {
-          writeText(BridgeFrames.reply(replyTo, new JsonObject().put("id", ar.result().body().getString("id"))));
+          writeText(BridgeFrames.reply(replyTo, new JsonObject().put("id", ar.result())));
         }
-      } else if (ar.cause() instanceof ReplyException re && re.failureCode() == 400) {
-        refuse(be, replyTo, 400, "bad_request", re.getMessage());
       } else {
-        refuse(be, replyTo, 503, "unavailable", "publish failed, try again");
+        refuse(be, replyTo, ar.cause() instanceof Refusal r ? r : Refusal.unavailable("publish failed, try again"));
       }
     });
-  }
-
-  private void denied(String address, int right, String what) {
-    metrics.refused(right == Auth.UNAUTHORIZED ? "unauthorized" : "forbidden");
-    writeText(BridgeFrames.failure(address, right, ReplyFailure.RECIPIENT_FAILURE,
-        (right == Auth.UNAUTHORIZED ? "a token is required to " : "the token does not allow you to ") + what));
   }
 
   /**
    * Answers a refused message: to its reply callback if it has one, to the handlers of the address
    * for a register, else to {@code onerror}.
    */
-  private void refuse(BridgeEvent be, String replyTo, int code, String errorCode, String message) {
+  private void refuse(BridgeEvent be, String replyTo, Refusal r) {
     String address = be.getRawMessage().getValue("address") instanceof String a ? a : null;
     if (replyTo != null) {
-      writeText(BridgeFrames.failure(replyTo, code, ReplyFailure.RECIPIENT_FAILURE, message));
-    } else if (be.type() == io.vertx.ext.bridge.BridgeEventType.REGISTER && address != null) {
-      writeText(BridgeFrames.failure(address, code, ReplyFailure.RECIPIENT_FAILURE, message));
+      writeText(BridgeFrames.failure(replyTo, r.status, ReplyFailure.RECIPIENT_FAILURE, r.getMessage()));
+    } else if (be.type() == BridgeEventType.REGISTER && address != null) {
+      writeText(BridgeFrames.failure(address, r.status, ReplyFailure.RECIPIENT_FAILURE, r.getMessage()));
     } else {
-      writeText(BridgeFrames.error(errorCode, message));
+      writeText(BridgeFrames.error(r.code, r.getMessage()));
     }
   }
 
   private void writeText(String text) {
-    if (!session.isClosed()) {
+    if (connection.isOpen()) {
       session.writeText(text);
     }
-  }
-
-  /** The socket is gone: leaves every subscription. */
-  void closed() {
-    session.markClosed();
-    subscriptions.forEach(spec -> hub.unsubscribe(session, spec));
-    metrics.subscriptions(PulseMetrics.BRIDGE).addAndGet(-subscriptions.size());
-    subscriptions.clear();
   }
 }

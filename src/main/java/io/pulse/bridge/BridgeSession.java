@@ -3,7 +3,10 @@ package io.pulse.bridge;
 import io.pulse.Addresses;
 import io.pulse.channel.Channels;
 import io.pulse.hub.Delivery;
+import io.pulse.conn.Disconnect;
+import io.pulse.conn.Transport;
 import io.pulse.hub.Session;
+import io.pulse.hub.SlowPolicy;
 import io.vertx.ext.web.handler.sockjs.SockJSSocket;
 import java.util.Set;
 
@@ -14,25 +17,34 @@ import java.util.Set;
  * registered, so a page holding {@code sensors.*} and {@code sensors.s-01} gets both callbacks).
  *
  * <p>The outbound queue is bounded by {@code limits.sendQueueBytes}: the bytes written whose write
- * has not completed yet, and the SockJS session's own queue of frames waiting for a poll.
+ * has not completed yet, and the SockJS session's own queue of frames waiting for a poll. Under
+ * policy {@code conflate} the waiting messages are written once half of it has drained.
  */
-final class BridgeSession extends Session {
+final class BridgeSession extends Session implements Transport {
 
   private final SockJSSocket sock;
-  private final Set<String> subscriptions; // the client's, read only
+  private Set<String> subscriptions = Set.of(); // the connection's, read only
   private final Listener listener;
   private final long maxQueuedBytes;
   private long pendingBytes;
-  Runnable onSlow = () -> { };
+  private boolean watchingDrain;
 
-  BridgeSession(SockJSSocket sock, Set<String> subscriptions, long maxQueuedBytes, boolean dropWhenSlow,
-      Listener listener) {
-    super(maxQueuedBytes, dropWhenSlow);
+  BridgeSession(SockJSSocket sock, long maxQueuedBytes, SlowPolicy defaultPolicy, Listener listener) {
+    super(maxQueuedBytes, defaultPolicy);
     this.sock = sock;
-    this.subscriptions = subscriptions;
     this.listener = listener;
     this.maxQueuedBytes = maxQueuedBytes;
     sock.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, maxQueuedBytes));
+  }
+
+  /** The subscriptions a delivery is written under (the connection's, a live view). */
+  void subscriptions(Set<String> subscriptions) {
+    this.subscriptions = subscriptions;
+  }
+
+  @Override
+  public void close(Disconnect why) {
+    sock.close(why.code(), why.message());
   }
 
   /** The frame for one delivery under one registered address. */
@@ -54,17 +66,23 @@ final class BridgeSession extends Session {
   void writeText(String text) {
     int bytes = text.length();
     pendingBytes += bytes;
-    sock.write(text).onComplete(ar -> pendingBytes -= bytes);
+    sock.write(text).onComplete(ar -> {
+      pendingBytes -= bytes;
+      if (watchingDrain && pendingBytes <= maxQueuedBytes / 2 && !sock.writeQueueFull()) {
+        drained(); // conflated messages wait for room
+      }
+    });
+  }
+
+  @Override
+  protected void watchDrain() {
+    watchingDrain = true;
+    sock.drainHandler(v -> drained());
   }
 
   @Override
   protected boolean transportFull() {
     return pendingBytes >= maxQueuedBytes || sock.writeQueueFull();
-  }
-
-  @Override
-  protected void closeSlow() {
-    onSlow.run();
   }
 
   @Override

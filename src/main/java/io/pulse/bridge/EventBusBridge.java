@@ -1,14 +1,11 @@
 package io.pulse.bridge;
 
 import io.netty.handler.codec.http.QueryStringDecoder;
-import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.config.PulseConfig;
-import io.pulse.http.Origins;
-import io.pulse.hub.Hub;
-import io.pulse.hub.Session;
-import io.pulse.metrics.PulseMetrics;
-import io.pulse.node.NodeState;
+import io.pulse.conn.Connection;
+import io.pulse.conn.Connections;
+import io.pulse.conn.Refusal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -39,7 +36,9 @@ import java.util.Map;
  *
  * <p>Before a socket opens: Origin outside {@code auth.allowedOrigins} 403; a bad token, a full node
  * ({@code limits.maxConnections}, shared with SSE and WebSocket) or a draining one: an {@code err}
- * frame, then the socket is closed. One per HTTP/SSE verticle instance, sharing its hub.
+ * frame, then the socket is closed. One per HTTP/SSE verticle instance, sharing its hub. What a
+ * socket may do, and when it ends (token expiry 4002, revocation 1008, slow consumer 4001, rejoin
+ * 1012, shutdown 1001), is its {@link Connection}'s, as on the other transports.
  */
 public final class EventBusBridge {
 
@@ -47,36 +46,26 @@ public final class EventBusBridge {
 
   private final Vertx vertx;
   private final PulseConfig cfg;
-  private final Auth auth;
-  private final Hub hub;
-  private final PulseMetrics metrics;
-  private final NodeState node;
-  private final Origins origins;
-  private final Session.Listener listener;
+  private final Connections connections;
   private final Map<SockJSSocket, BridgeClient> clients = new HashMap<>();
 
-  public EventBusBridge(Vertx vertx, PulseConfig cfg, Auth auth, Hub hub, PulseMetrics metrics, NodeState node,
-      Origins origins) {
+  /** {@code connections}: the bridge's own ({@link io.pulse.metrics.PulseMetrics#BRIDGE}), on the verticle's hub. */
+  public EventBusBridge(Vertx vertx, Connections connections) {
     this.vertx = vertx;
-    this.cfg = cfg;
-    this.auth = auth;
-    this.hub = hub;
-    this.metrics = metrics;
-    this.node = node;
-    this.origins = origins;
-    this.listener = metrics.sessionListener(PulseMetrics.BRIDGE);
+    this.cfg = connections.config();
+    this.connections = connections;
   }
 
   /** Mounts the bridge under {@value #PATH} on {@code router}. */
   public void mount(Router router) {
     router.route(PATH + "/*").handler(ctx -> {
-      if (origins.allows(ctx.request().getHeader("Origin"))) {
+      Refusal r = connections.checkOrigin(ctx.request().getHeader("Origin"));
+      if (r == null) {
         ctx.next();
       } else {
-        metrics.refused("origin");
-        ctx.response().setStatusCode(403).putHeader("Content-Type", "application/json; charset=utf-8")
-            .end(new JsonObject().put("error", new JsonObject().put("code", "forbidden")
-                .put("message", "Origin not allowed")).encode());
+        ctx.response().setStatusCode(r.status).putHeader("Content-Type", "application/json; charset=utf-8")
+            .end(new JsonObject().put("error", new JsonObject().put("code", r.code)
+                .put("message", r.getMessage())).encode());
       }
     });
     // SockJS's xhr_send needs a body handler; its bodies are JSON arrays of escaped strings, so a
@@ -101,7 +90,12 @@ public final class EventBusBridge {
   private void onEvent(BridgeEvent be) {
     switch (be.type()) {
       case SOCKET_CREATED -> opened(be);
-      case SOCKET_CLOSED -> closed(be.socket(), null);
+      case SOCKET_CLOSED -> {
+        BridgeClient c = clients.remove(be.socket());
+        if (c != null) {
+          c.connection.closed(c.closeReason != null ? c.closeReason : "client_closed");
+        }
+      }
       case SOCKET_IDLE -> {
         BridgeClient c = clients.get(be.socket());
         if (c != null && c.closeReason == null) {
@@ -121,14 +115,15 @@ public final class EventBusBridge {
     }
   }
 
-  /** A new socket: Origin was checked on the request; here the token, the node's limit, draining. */
+  /** A new socket: Origin was checked on the request; here draining, the token, the node's limit. */
   private void opened(BridgeEvent be) {
     SockJSSocket sock = be.socket();
-    if (node.draining()) {
-      refuseSocket(be, "unavailable", "node is shutting down", "draining");
+    Refusal draining = connections.checkDraining();
+    if (draining != null) {
+      refuseSocket(be, draining);
       return;
     }
-    Future<Identity> identity = auth.authenticate(token(sock.uri()));
+    Future<Identity> identity = connections.authenticate(token(sock.uri()));
     if (identity.isComplete()) {
       authenticated(be, identity);
       return;
@@ -144,81 +139,31 @@ public final class EventBusBridge {
 
   private void authenticated(BridgeEvent be, Future<Identity> id) {
     if (id.failed()) {
-      refuseSocket(be, "unauthorized", id.cause().getMessage(), "unauthorized");
+      refuseSocket(be, (Refusal) id.cause());
       return;
     }
-    if (!node.tryAcquire()) {
-      refuseSocket(be, "unavailable", "node is at limits.maxConnections", "max_connections");
+    Refusal full = connections.acquire();
+    if (full != null) {
+      refuseSocket(be, full);
       return;
     }
-    open(be, id.result());
-  }
-
-  private void open(BridgeEvent be, Identity identity) {
     SockJSSocket sock = be.socket();
-    BridgeClient client = new BridgeClient(vertx, cfg, auth, hub, metrics, identity,
-        subs -> new BridgeSession(sock, subs, cfg.sendQueueBytes(), cfg.dropSlowConsumers(), listener),
-        (code, message, reason) -> close(sock, code, message, reason));
-    client.session.onSlow = () -> close(sock, 4001, "slow consumer", "slow_consumer");
-    clients.put(sock, client);
-    metrics.connections(PulseMetrics.BRIDGE).incrementAndGet();
-    if (identity.expiresAtMs() > 0) {
-      client.expiryTimer = vertx.setTimer(Math.max(1, identity.expiresAtMs() - System.currentTimeMillis()),
-          t -> close(sock, 4002, "token expired", "token_expired"));
-    }
+    BridgeSession session = new BridgeSession(sock, cfg.sendQueueBytes(), cfg.slowPolicies().defaultPolicy(),
+        connections.sessionListener());
+    Connection connection = connections.open(id.result(), session, session);
+    session.subscriptions(connection.subscriptions());
+    clients.put(sock, new BridgeClient(connections, connection, session));
     be.complete(true);
   }
 
-  private void refuseSocket(BridgeEvent be, String code, String message, String reason) {
-    metrics.refused(reason);
-    be.socket().write(BridgeFrames.error(code, message));
+  private void refuseSocket(BridgeEvent be, Refusal r) {
+    be.socket().write(BridgeFrames.error(r.code, r.getMessage()));
     be.complete(false); // the bridge closes the socket
-  }
-
-  /** Closes a socket for {@code reason}: the client is forgotten at once, the bridge is told by the close. */
-  private void close(SockJSSocket sock, int code, String message, String reason) {
-    BridgeClient c = clients.get(sock);
-    if (c != null && c.closeReason == null) {
-      c.closeReason = reason;
-    }
-    closed(sock, reason);
-    sock.close(code, message);
-  }
-
-  private void closed(SockJSSocket sock, String reason) {
-    BridgeClient c = clients.remove(sock);
-    if (c == null) {
-      return;
-    }
-    c.closed();
-    if (c.expiryTimer >= 0) {
-      vertx.cancelTimer(c.expiryTimer);
-    }
-    node.release();
-    metrics.connections(PulseMetrics.BRIDGE).decrementAndGet();
-    metrics.disconnected(PulseMetrics.BRIDGE, c.closeReason != null ? c.closeReason : reason != null ? reason
-        : "client_closed");
-  }
-
-  /** Closes every socket of a subject whose tokens were revoked up to {@code revokedAt}. */
-  public void revoked(String sub, long revokedAt) {
-    for (Map.Entry<SockJSSocket, BridgeClient> e : List.copyOf(clients.entrySet())) {
-      if (e.getValue().identity.revokedBy(sub, revokedAt)) {
-        close(e.getKey(), 1008, "token revoked", "revoked");
-      }
-    }
-  }
-
-  /** The node is stopping: every socket is closed with 1001. */
-  public void closeAll() {
-    for (SockJSSocket sock : List.copyOf(clients.keySet())) {
-      close(sock, 1001, "node shutting down", "shutdown");
-    }
   }
 
   /** Open sockets of this instance. */
   public int count() {
-    return clients.size();
+    return connections.count();
   }
 
   private static String token(String uri) {

@@ -7,6 +7,7 @@ import io.pulse.auth.Tokens;
 import io.pulse.channel.Channels;
 import io.pulse.chat.Presence;
 import io.pulse.config.PulseConfig;
+import io.pulse.conn.Connections;
 import io.pulse.history.History;
 import io.pulse.history.History.Replay;
 import io.pulse.hub.Delivery;
@@ -38,8 +39,11 @@ final class ApiHandlers {
   private final Presence presence;
   private final PulseMetrics metrics;
   private final io.pulse.node.NodeState node;
+  private final Connections connections;
 
-  ApiHandlers(Vertx vertx, PulseConfig cfg, Auth auth, Hub hub, History history, Presence presence, PulseMetrics metrics) {
+  ApiHandlers(Vertx vertx, PulseConfig cfg, Auth auth, Hub hub, History history, Presence presence, PulseMetrics metrics,
+      Connections connections) {
+    this.connections = connections;
     this.vertx = vertx;
     this.cfg = cfg;
     this.auth = auth;
@@ -78,26 +82,12 @@ final class ApiHandlers {
       HttpErrors.send(ctx, 400, "body must be a JSON object {channel, event, data}");
       return;
     }
-    body.remove("from"); // the identity comes from the token, never from the body
-    Object channel = body.getValue("channel");
-    String target = channel instanceof String c && Channels.channelError(c) == null ? c : null;
-    authenticated(ctx, id -> {
-      int denied = target == null ? 0 : auth.publishRight(id, target); // a bad channel gets its 400 below
-      if (denied != 0) {
-        deny(ctx, denied, denied == 401 ? "a token with the publish right is required" : "the token may not publish to " + target);
-        return;
-      }
-      if (!id.anonymous()) {
-        body.put("from", id.subject());
-      }
-      vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, Addresses.LOCAL)
-          .onSuccess(reply -> ctx.response().setStatusCode(202)
-              .putHeader("Content-Type", "application/json; charset=utf-8").end(reply.body().encode()))
-          .onFailure(err -> {
-            int code = err instanceof ReplyException re && re.failureCode() == 400 ? 400 : 503;
-            HttpErrors.send(ctx, code, err.getMessage());
-          });
-    });
+    // The core checks the right and sets from to the token's subject, whatever the body says.
+    authenticated(ctx, id -> connections.publish(id, body)
+        .onSuccess(messageId -> ctx.response().setStatusCode(202)
+            .putHeader("Content-Type", "application/json; charset=utf-8")
+            .end(new JsonObject().put("id", messageId).encode()))
+        .onFailure(err -> HttpErrors.send(ctx, err)));
   }
 
   /** {@code GET /api/channels/{channel}/history?since=&limit=&wait=}. */

@@ -1,5 +1,6 @@
 package io.pulse.http;
 
+import io.pulse.conn.Refusal;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -18,6 +19,18 @@ final class HttpErrors {
     res.setStatusCode(status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
         .end(new JsonObject().put("error", new JsonObject().put("code", code(status)).put("message", message)).encode());
+  }
+
+  /** A {@link Refusal} as its status and code; any other failure as 503. */
+  static void send(RoutingContext ctx, Throwable err) {
+    HttpServerResponse res = ctx.response();
+    if (res.headWritten() || res.ended()) {
+      return;
+    }
+    Refusal r = err instanceof Refusal refusal ? refusal : Refusal.unavailable(String.valueOf(err.getMessage()));
+    res.setStatusCode(r.status)
+        .putHeader("Content-Type", "application/json; charset=utf-8")
+        .end(new JsonObject().put("error", new JsonObject().put("code", r.code).put("message", r.getMessage())).encode());
   }
 
   static String code(int status) {

@@ -1,5 +1,7 @@
 package io.pulse.http;
 
+import io.pulse.conn.Connections;
+import io.pulse.conn.Disconnect;
 import io.pulse.Addresses;
 import io.pulse.chat.Presence;
 import io.pulse.auth.Auth;
@@ -48,6 +50,8 @@ public final class HttpSseVerticle extends VerticleBase {
   private final FanOut fanOut;
   private final int part;
   private SseHandler sse;
+  private Connections connections;
+  private Connections bridgeConnections;
   private EventBusBridge bridge;
   private HttpServer server;
   private ConnectionReport report;
@@ -81,7 +85,11 @@ public final class HttpSseVerticle extends VerticleBase {
     NodeState node = NodeState.of(vertx);
     Hub hub = new Hub(fanOut.bus(), d -> metrics.dropped(PulseMetrics.SSE, "reordered"),
         new HistoryGaps(vertx, history, cfg.historySize()));
-    ApiHandlers api = new ApiHandlers(vertx, cfg, auth, hub, history, presence, metrics);
+    connections = new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, PulseMetrics.SSE).listen();
+    report = new ConnectionReport(vertx, PulseMetrics.SSE, part, connections::count, connections::subscriptionCount);
+    connections.onChange(report::changed);
+    sse = new SseHandler(connections);
+    ApiHandlers api = new ApiHandlers(vertx, cfg, auth, hub, history, presence, metrics, connections);
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
     router.get("/ready").handler(ctx -> {
@@ -100,29 +108,13 @@ public final class HttpSseVerticle extends VerticleBase {
     router.post("/api/token").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::token);
     router.post("/api/revoke").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::revoke);
     if (cfg.bridgeEnabled()) {
-      bridge = new EventBusBridge(vertx, cfg, auth, hub, metrics, node, new Origins(cfg.allowedOrigins(), node::httpPort));
+      bridgeConnections = new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, PulseMetrics.BRIDGE).listen();
+      bridge = new EventBusBridge(vertx, bridgeConnections);
       bridge.mount(router);
     }
     router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::onFailure);
-    // A revoked subject's streams end (security.md, "Revoking tokens").
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
-      if (sse != null) {
-        sse.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));
-      }
-      if (bridge != null) {
-        bridge.revoked(m.body().getString("sub"), m.body().getLong("revokedAt"));
-      }
-    });
-
-    // Merged back after a split (docs: partitions.md): streams end, browsers resume with their ids.
-    vertx.eventBus().localConsumer(Addresses.REJOINED_LOCAL, m -> {
-      if (sse != null) {
-        sse.endAll("rejoined");
-      }
-    });
-
     // The idle timeout closes half-open sockets; streams stay busy with their keep-alive comments.
     // HTTP/1.1 only: browsers never use cleartext HTTP/2, and SSE over h2c would put every stream
     // under HTTP/2 flow control, which the slow-consumer check would misread. Strict thread mode:
@@ -140,10 +132,7 @@ public final class HttpSseVerticle extends VerticleBase {
         .onSuccess(s -> {
           server = s;
           node.httpPort(s.actualPort());
-          sse = new SseHandler(cfg, auth, hub, history, metrics, node, new Origins(cfg.allowedOrigins(), node::httpPort),
-              () -> report.changed());
           vertx.setPeriodic(cfg.sseKeepAliveSeconds() * 1000L, t -> sse.pingAll());
-          report = new ConnectionReport(vertx, PulseMetrics.SSE, part, sse::count, sse::subscriptionCount);
         });
   }
 
@@ -156,8 +145,8 @@ public final class HttpSseVerticle extends VerticleBase {
     if (sse != null) {
       sse.endAll();
     }
-    if (bridge != null) {
-      bridge.closeAll();
+    if (bridgeConnections != null) {
+      bridgeConnections.closeAll(Disconnect.SHUTDOWN);
     }
     Future<Void> shut = server == null ? Future.succeededFuture() : server.shutdown(Duration.ofMillis(500));
     return shut.onComplete(ar -> {

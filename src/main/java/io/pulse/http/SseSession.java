@@ -1,12 +1,14 @@
 package io.pulse.http;
 
+import io.pulse.conn.ResumeToken;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.pulse.auth.Identity;
+import io.pulse.conn.Disconnect;
+import io.pulse.conn.Transport;
 import io.pulse.hub.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
@@ -27,12 +29,11 @@ import java.util.List;
  * once per message and shared ({@link SharedBuffers}). A multi-channel stream's id is its own
  * resume token. The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes}.
  */
-final class SseSession extends Session {
+final class SseSession extends Session implements Transport {
 
   private static final Buffer PING = Buffer.buffer(": ping\n\n");
 
   final HttpServerResponse response;
-  final List<String> specs;
   private final String singleChannel;
   private final Listener listener;
   private final SharedBuffers singleChannelEvents;
@@ -40,13 +41,12 @@ final class SseSession extends Session {
   private final ChannelHandlerContext encoder; // writes from here skip Netty's HTTP encoder
   private boolean headWritten;
 
-  SseSession(HttpServerResponse response, ChannelHandlerContext ctx, List<String> specs, String singleChannel,
+  SseSession(HttpServerResponse response, ChannelHandlerContext ctx, String singleChannel,
       long maxQueuedBytes, SlowPolicy slowPolicy, Listener listener, SharedBuffers singleChannelEvents) {
     super(maxQueuedBytes, slowPolicy);
     this.response = response;
     this.ctx = ctx;
     this.encoder = ctx == null ? null : ctx.pipeline().context(HttpResponseEncoder.class);
-    this.specs = specs;
     this.singleChannel = singleChannel;
     this.listener = listener;
     this.singleChannelEvents = singleChannelEvents;
@@ -150,17 +150,14 @@ final class SseSession extends Session {
     }
   }
 
-  /** Cancels the timer that ends the stream when its token expires. */
-  Runnable cancelExpiry = () -> { };
-  /** Who opened the stream. */
-  Identity identity = Identity.ANONYMOUS;
-
-  /** Set by the handler: what to do when the client does not keep up. */
-  Runnable onSlow = () -> { };
-
+  /** Ends the stream for {@code why}; a slow consumer's connection is reset, dropping what it queues. */
   @Override
-  protected void closeSlow() {
-    onSlow.run();
+  public void close(Disconnect why) {
+    if (why == Disconnect.SLOW_CONSUMER) {
+      response.reset();
+    } else {
+      end();
+    }
   }
 
   @Override

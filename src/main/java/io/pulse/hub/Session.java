@@ -68,6 +68,7 @@ public abstract class Session {
   private long replayBytes;
   private int recovering;
   private boolean closed;
+  private Runnable onSlow = () -> { };
   /** The hub's mark of the last message offered through more than one subscription ({@link Hub}). */
   long offerStamp;
 
@@ -101,8 +102,18 @@ public abstract class Session {
     return false;
   }
 
-  /** Closes the connection because the client does not keep up. */
-  protected abstract void closeSlow();
+  /**
+   * Closes the connection because the client does not keep up: runs what {@link #onSlow} set (the
+   * connection core closes it with 4001).
+   */
+  protected void closeSlow() {
+    onSlow.run();
+  }
+
+  /** What {@link #closeSlow} does. */
+  public final void onSlow(Runnable action) {
+    this.onSlow = action;
+  }
 
   /**
    * Called once, when the first message is conflated: from here on the transport must call

@@ -1,5 +1,6 @@
 package io.pulse.ws;
 
+import io.pulse.conn.CloseCodes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
 import io.netty.channel.ChannelHandlerContext;

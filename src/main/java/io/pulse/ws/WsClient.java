@@ -1,95 +1,41 @@
 package io.pulse.ws;
 
-import io.pulse.Addresses;
-import io.pulse.auth.Auth;
-import io.pulse.auth.Identity;
-import io.pulse.channel.Channels;
-import io.pulse.chat.Moderation;
-import io.pulse.chat.OrderedRelease;
-import io.pulse.chat.Presence;
-import io.pulse.config.PulseConfig;
-import io.pulse.history.History;
-import io.pulse.history.History.Replay;
-import io.pulse.hub.Delivery;
-import io.pulse.hub.Hub;
+import io.pulse.chat.ChatClient;
+import io.pulse.conn.Connection;
+import io.pulse.conn.Connections;
+import io.pulse.conn.Refusal;
 import io.pulse.hub.SlowPolicy;
-import io.pulse.messages.Envelope;
-import io.pulse.metrics.PulseMetrics;
-import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
- * The JSON protocol of one WebSocket (SPEC §4): parses each client message, checks it, and answers.
- * Who receives what is the hub's business, who is in a room the roster's and presence's.
+ * The JSON protocol of one WebSocket (SPEC §4): parses each client message and frames the answers,
+ * each with the message's {@code ref}. What the connection may do is its {@link Connection}'s;
+ * the chat commands are its {@link ChatClient}'s.
  */
 final class WsClient {
 
-  /** Refusals in a row (rate limit) after which the connection is closed with 1008. */
-  static final int ABUSE_LIMIT = 50;
-  private static final Pattern ROOM = Pattern.compile("[A-Za-z0-9_-]{1,64}");
-
-  interface Rooms {
-    /** Completes once presence shows the new member. */
-    Future<Void> joined(WsClient c, String room, String name);
-
-    /** Completes once the leave is published and presence updated. */
-    Future<Void> left(WsClient c, String room, String name);
-  }
-
-  final WsSession session;
+  final Connection connection;
   final WsConnection conn;
-  final Set<String> subscriptions = new LinkedHashSet<>();
-  final Map<String, String> rooms = new HashMap<>(); // room → name used there
-  private final Vertx vertx;
-  private final PulseConfig cfg;
-  private final Auth auth;
-  private Identity identity; // replaced by a refresh; this connection's event loop only
-  private long expiryTimer = -1;
-  private final Hub hub;
-  private final History history;
-  private final Presence presence;
-  private final PulseMetrics metrics;
-  private final RateLimiter limiter;
-  private final Rooms roomEvents;
-  private final Moderation moderation;
-  private final OrderedRelease<String> verdicts; // this connection's chat messages, in the order sent
+  final WsSession session;
+  final ChatClient chat;
+  private final Connections connections;
 
-  WsClient(Vertx vertx, PulseConfig cfg, Auth auth, Identity identity, Hub hub, History history, Presence presence,
-      PulseMetrics metrics, WsSession session, WsConnection conn, Rooms roomEvents) {
-    this.vertx = vertx;
-    this.cfg = cfg;
-    this.auth = auth;
-    this.identity = identity;
-    this.hub = hub;
-    this.history = history;
-    this.presence = presence;
-    this.metrics = metrics;
-    this.session = session;
+  WsClient(Connections connections, Connection connection, WsConnection conn, WsSession session, ChatClient chat) {
+    this.connections = connections;
+    this.connection = connection;
     this.conn = conn;
-    this.roomEvents = roomEvents;
-    this.limiter = new RateLimiter(cfg.inboundPerSecond(), cfg.inboundBurst(), System.nanoTime());
-    this.moderation = new Moderation(vertx, cfg);
-    this.verdicts = new OrderedRelease<>(cfg.inboundBurst());
+    this.session = session;
+    this.chat = chat;
   }
 
   /** One whole text message from the client. */
   void onText(String text) {
-    if (!limiter.tryAcquire(System.nanoTime())) {
-      metrics.refused("rate_limited");
-      if (limiter.refusedInARow() >= ABUSE_LIMIT) {
-        conn.close(CloseCodes.POLICY, "rate limit exceeded repeatedly", "policy");
-      } else if (limiter.refusedInARow() == 1 || limiter.refusedInARow() % 10 == 0) {
-        error(null, "rate_limited", "over limits.inboundPerSecond (" + cfg.inboundPerSecond() + "/s); slow down");
+    Refusal limited = connection.inbound();
+    if (limited != null) {
+      if (limited.tell && connection.isOpen()) {
+        error(null, limited);
       }
       return;
     }
@@ -109,10 +55,10 @@ final class WsClient {
       case "subscribe" -> subscribe(msg, ref);
       case "unsubscribe" -> unsubscribe(msg, ref);
       case "publish" -> publish(msg, ref);
-      case "join" -> join(msg, ref);
-      case "chat" -> chat(msg, ref);
-      case "leave" -> leave(msg, ref);
-      case "presence" -> presence(msg, ref);
+      case "join" -> chat.join(msg, to(ref));
+      case "chat" -> chat.chat(msg, to(ref));
+      case "leave" -> chat.leave(msg, to(ref));
+      case "presence" -> chat.presence(msg, to(ref));
       case "ping" -> reply(ref, new JsonObject().put("type", "pong"));
       case "refresh" -> refresh(msg, ref);
       default -> badRequest(ref, "unknown type '" + abbreviate(type) + "'");
@@ -120,85 +66,22 @@ final class WsClient {
   }
 
   private void subscribe(JsonObject msg, Object ref) {
-    String spec = string(msg, "channel");
-    String err = spec == null ? "channel must be a string" : Channels.subscriptionError(spec);
-    if (err != null) {
-      badRequest(ref, err);
-      return;
-    }
-    if (denied(ref, auth.subscribeRight(identity, spec), "subscribe to " + spec)) {
-      return;
-    }
-    Object sinceRaw = msg.getValue("since");
-    if (sinceRaw != null && !(sinceRaw instanceof String)) {
+    Object since = msg.getValue("since");
+    if (since != null && !(since instanceof String)) {
       badRequest(ref, "since must be a string id");
       return;
     }
-    Object policyRaw = msg.getValue("policy");
-    if (policyRaw != null && !(policyRaw instanceof String)) {
+    Object policy = msg.getValue("policy");
+    if (policy != null && !(policy instanceof String)) {
       badRequest(ref, "policy must be a string (" + SlowPolicy.names() + ")");
       return;
     }
-    SlowPolicy policy;
-    try {
-      policy = cfg.slowPolicies().resolve(spec, (String) policyRaw);
-    } catch (IllegalArgumentException e) {
-      badRequest(ref, e.getMessage());
-      return;
-    }
-    if (!subscriptions.contains(spec) && subscriptions.size() >= cfg.maxSubscriptionsPerConnection()) {
-      metrics.refused("max_subscriptions");
-      error(ref, "bad_request", "at most " + cfg.maxSubscriptionsPerConnection()
-          + " subscriptions per connection (limits.maxSubscriptionsPerConnection)");
-      return;
-    }
-    boolean fresh = subscriptions.add(spec);
-    if (fresh) {
-      metrics.subscriptions(PulseMetrics.WS).incrementAndGet();
-    }
-    session.policy(spec, policy);
-    Map<String, Long> wanted = resumePositions(spec, (String) sinceRaw);
-    session.beginRecovery();
-    hub.subscribe(session, spec)
-        .compose(v -> history.sinceAll(wanted, Integer.MAX_VALUE))
-        .onComplete(ar -> {
-          boolean recovered = ar.succeeded() && !wanted.isEmpty()
-              && ar.result().values().stream().allMatch(Replay::recovered);
-          reply(ref, new JsonObject().put("type", "subscribed").put("channel", spec).put("recovered", recovered)
-              .put("policy", policy.wire()));
-          List<Delivery> missed = ar.succeeded()
-              ? ar.result().values().stream().filter(Replay::recovered).flatMap(r -> r.messages().stream()).toList()
-              : List.of();
-          session.endRecovery(missed);
-        });
-  }
-
-  /** {@code since}: an envelope id for a channel; a {@code channel:id,…} token for a pattern. */
-  private Map<String, Long> resumePositions(String spec, String since) {
-    Map<String, Long> wanted = new HashMap<>();
-    if (since == null) {
-      return wanted;
-    }
-    if (!Channels.isPattern(spec)) {
-      long seq = Envelope.seqOf(since);
-      wanted.put(spec, seq);
-      if (seq >= -1) {
-        session.seed(spec, seq);
-      }
-      return wanted;
-    }
-    for (String part : since.split(",")) {
-      int colon = part.lastIndexOf(':');
-      if (colon > 0 && Channels.channelError(part.substring(0, colon)) == null
-          && Channels.matches(spec, part.substring(0, colon))) {
-        long seq = Envelope.seqOf(part.substring(colon + 1));
-        wanted.put(part.substring(0, colon), seq);
-        if (seq >= -1) {
-          session.seed(part.substring(0, colon), seq);
-        }
-      }
-    }
-    return wanted;
+    String spec = string(msg, "channel");
+    connection.subscribe(spec, (String) since, (String) policy, false, subscribed -> {
+      reply(ref, new JsonObject().put("type", "subscribed").put("channel", spec)
+          .put("recovered", subscribed.recovered()).put("policy", subscribed.policy().wire()));
+      return Future.succeededFuture();
+    }).onFailure(err -> error(ref, err));
   }
 
   private void unsubscribe(JsonObject msg, Object ref) {
@@ -207,255 +90,72 @@ final class WsClient {
       badRequest(ref, "channel must be a string");
       return;
     }
-    drop(spec);
+    connection.unsubscribe(spec);
     reply(ref, new JsonObject().put("type", "unsubscribed").put("channel", spec));
   }
 
-  private void drop(String spec) {
-    if (subscriptions.remove(spec)) {
-      hub.unsubscribe(session, spec);
-      session.policy(spec, null);
-      metrics.subscriptions(PulseMetrics.WS).decrementAndGet();
+  private void publish(JsonObject msg, Object ref) {
+    JsonObject request = new JsonObject().put("channel", msg.getValue("channel")).put("data", msg.getValue("data"));
+    if (msg.containsKey("event")) {
+      request.put("event", msg.getValue("event"));
     }
+    connection.publish(request).onComplete(ar -> {
+      if (ar.succeeded()) {
+        reply(ref, new JsonObject().put("type", "published").put("id", ar.result()));
+      } else {
+        error(ref, ar.cause());
+      }
+    });
   }
 
   /**
-   * A new token for this connection, before the current one expires: same subject, new expiry
-   * and rights. Subscriptions the new rights no longer cover are dropped, each with an
-   * {@code unsubscribed} message. A bad token changes nothing: the connection keeps the old one.
+   * A new token for this connection, before the current one expires. Subscriptions the new rights
+   * no longer cover are dropped, each with an {@code unsubscribed} message. A bad token changes
+   * nothing: the connection keeps the old one.
    */
   private void refresh(JsonObject msg, Object ref) {
-    String token = string(msg, "token");
-    if (token == null || token.isBlank()) {
-      badRequest(ref, "token must be a non-empty string");
-      return;
-    }
-    if (identity.anonymous()) {
-      metrics.refused("forbidden");
-      error(ref, "forbidden", "this connection was opened without a token; reconnect with ?token= instead");
-      return;
-    }
-    auth.authenticate(token).onComplete(ar -> {
-      if (session.isClosed() || conn.closing()) {
-        return;
-      }
+    connection.refresh(string(msg, "token")).onComplete(ar -> {
       if (ar.failed()) {
-        metrics.refused("unauthorized");
-        error(ref, "unauthorized", "invalid or expired token; the connection keeps its current one");
+        error(ref, ar.cause());
         return;
       }
-      Identity next = ar.result();
-      if (!identity.subject().equals(next.subject())) {
-        metrics.refused("forbidden");
-        error(ref, "forbidden", "the token is for another subject");
-        return;
+      for (String spec : ar.result()) {
+        reply(null, new JsonObject().put("type", "unsubscribed").put("channel", spec).put("reason", "forbidden"));
       }
-      identity = next;
-      watchExpiry();
-      for (String spec : List.copyOf(subscriptions)) {
-        if (auth.subscribeRight(identity, spec) != 0) {
-          drop(spec);
-          reply(null, new JsonObject().put("type", "unsubscribed").put("channel", spec).put("reason", "forbidden"));
-        }
-      }
-      reply(ref, new JsonObject().put("type", "refreshed")
-          .put("expiresAt", identity.expiresAtMs() > 0 ? identity.expiresAtMs() : null));
+      long expires = connection.identity().expiresAtMs();
+      reply(ref, new JsonObject().put("type", "refreshed").put("expiresAt", expires > 0 ? expires : null));
     });
   }
 
-  /** Who this connection is (the token it runs on now). */
-  Identity identity() {
-    return identity;
-  }
-
-  /** Closes the connection with 4002 when its token expires; replaces any earlier watch. */
-  void watchExpiry() {
-    stopWatchingExpiry();
-    if (identity.expiresAtMs() > 0) {
-      expiryTimer = vertx.setTimer(Math.max(1, identity.expiresAtMs() - System.currentTimeMillis()),
-          t -> conn.close(CloseCodes.TOKEN_EXPIRED, "token expired", "token_expired"));
-    }
-  }
-
-  void stopWatchingExpiry() {
-    if (expiryTimer >= 0) {
-      vertx.cancelTimer(expiryTimer);
-      expiryTimer = -1;
-    }
-  }
-
-  private void publish(JsonObject msg, Object ref) {
-    if (msg.getValue("channel") instanceof String ch && Channels.channelError(ch) == null
-        && denied(ref, auth.publishRight(identity, ch), "publish to " + ch)) {
-      return;
-    }
-    JsonObject body = new JsonObject().put("channel", msg.getValue("channel")).put("data", msg.getValue("data"))
-        .put("from", identity.subject());
-    if (msg.containsKey("event")) {
-      body.put("event", msg.getValue("event"));
-    }
-    send(body, ref, id -> new JsonObject().put("type", "published").put("id", id));
-  }
-
-  private void join(JsonObject msg, Object ref) {
-    String room = room(msg, ref);
-    if (room == null) {
-      return;
-    }
-    if (denied(ref, auth.chatRight(identity), "chat")) {
-      return;
-    }
-    // With a token the name is its subject (SPEC §8); in dev mode without one, the client picks it.
-    Object nameRaw = identity.anonymous() ? msg.getValue("name") : identity.subject();
-    if (!(nameRaw instanceof String name) || name.isBlank() || name.length() > 64) {
-      badRequest(ref, "name must be a string of 1-64 characters");
-      return;
-    }
-    if (rooms.containsKey(room)) {
-      badRequest(ref, "already joined '" + room + "'");
-      return;
-    }
-    String channel = "chat." + room;
-    if (subscriptions.add(channel)) {
-      metrics.subscriptions(PulseMetrics.WS).incrementAndGet();
-    }
-    rooms.put(room, name.trim());
-    session.policy(channel, cfg.slowPolicies().resolve(channel, null));
-    session.beginRecovery();
-    hub.subscribe(session, channel)
-        .transform(ar -> roomEvents.joined(this, room, name.trim()))
-        .transform(ar -> presence.members(room))
-        .onComplete(members -> {
-        reply(ref, new JsonObject().put("type", "joined").put("room", room)
-            .put("members", members.succeeded() ? members.result() : new io.vertx.core.json.JsonArray()));
-        session.endRecovery(List.of());
-      });
-  }
-
-  private void chat(JsonObject msg, Object ref) {
-    String room = room(msg, ref);
-    if (room == null) {
-      return;
-    }
-    String name = rooms.get(room);
-    if (name == null) {
-      error(ref, "forbidden", "join '" + room + "' before chatting there");
-      return;
-    }
-    if (!(msg.getValue("text") instanceof String text) || text.isEmpty()) {
-      badRequest(ref, "text must be a non-empty string");
-      return;
-    }
-    // The moderation hook, if configured, may reject or rewrite the text first (io.pulse.chat.Moderation).
-    // Verdicts may come in any order; this connection's messages are answered and published in the
-    // order it sent them, each after the verdicts on the earlier ones.
-    if (!verdicts.offer(() -> moderation.review(room, name, text), ar -> moderated(room, name, ref, ar))) {
-      metrics.refused("moderation_backlog");
-      error(ref, "rate_limited", "already " + cfg.inboundBurst()
-          + " chat messages awaiting moderation (limits.inboundBurst); wait for their answers");
-    }
-  }
-
-  private void moderated(String room, String name, Object ref, AsyncResult<String> verdict) {
-    if (verdict.failed()) {
-      String code = verdict.cause() instanceof Moderation.Refusal r ? r.code : Moderation.UNAVAILABLE;
-      metrics.refused(Moderation.REJECTED.equals(code) ? "moderated" : "moderation_unavailable");
-      error(ref, code, verdict.cause().getMessage());
-      return;
-    }
-    JsonObject body = new JsonObject().put("channel", "chat." + room).put("event", "chat")
-        .put("from", name).put("data", new JsonObject().put("text", verdict.result()));
-    send(body, ref, id -> new JsonObject().put("type", "sent").put("id", id));
-  }
-
-  private void leave(JsonObject msg, Object ref) {
-    String room = room(msg, ref);
-    if (room == null) {
-      return;
-    }
-    String name = rooms.remove(room);
-    if (name != null) {
-      roomEvents.left(this, room, name);
-      if (subscriptions.remove("chat." + room)) {
-        hub.unsubscribe(session, "chat." + room);
-        session.policy("chat." + room, null);
-        metrics.subscriptions(PulseMetrics.WS).decrementAndGet();
+  /** The answers to the message {@code ref}, for the chat. */
+  private ChatClient.Reply to(Object ref) {
+    return new ChatClient.Reply() {
+      @Override
+      public void ok(JsonObject answer) {
+        reply(ref, answer);
       }
-    }
-    reply(ref, new JsonObject().put("type", "left").put("room", room));
-  }
 
-  private void presence(JsonObject msg, Object ref) {
-    String room = room(msg, ref);
-    if (room != null && !denied(ref, auth.chatRight(identity), "see presence")) {
-      presence.members(room).onComplete(ar -> {
-        if (ar.succeeded()) {
-          reply(ref, new JsonObject().put("type", "presence").put("room", room).put("members", ar.result()));
-        } else {
-          error(ref, "unavailable", "presence unavailable");
-        }
-      });
-    }
-  }
-
-  /** Leaves every room and subscription: the connection is gone. Completes when the rooms know. */
-  Future<Void> closed() {
-    verdicts.close(); // messages still awaiting their verdict are not published: the sender is gone
-    List<Future<Void>> leaves = new java.util.ArrayList<>();
-    rooms.forEach((room, name) -> leaves.add(roomEvents.left(this, room, name)));
-    rooms.clear();
-    subscriptions.forEach(spec -> hub.unsubscribe(session, spec));
-    metrics.subscriptions(PulseMetrics.WS).addAndGet(-subscriptions.size());
-    subscriptions.clear();
-    return Future.join(leaves).mapEmpty();
-  }
-
-  private void send(JsonObject body, Object ref, java.util.function.Function<String, JsonObject> ok) {
-    vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, Addresses.LOCAL).onComplete(ar -> {
-      if (ar.succeeded()) {
-        reply(ref, ok.apply(ar.result().body().getString("id")));
-      } else if (ar.cause() instanceof ReplyException re && re.failureCode() == 400) {
-        error(ref, "bad_request", re.getMessage());
-      } else {
-        error(ref, "unavailable", "publish failed, try again");
+      @Override
+      public void refused(Refusal r) {
+        error(ref, r);
       }
-    });
-  }
-
-  /** Answers an error for a refused right (401: no token, 403: not allowed); true when refused. */
-  private boolean denied(Object ref, int right, String what) {
-    if (right == 0) {
-      return false;
-    }
-    metrics.refused(right == Auth.UNAUTHORIZED ? "unauthorized" : "forbidden");
-    error(ref, right == Auth.UNAUTHORIZED ? "unauthorized" : "forbidden",
-        (right == Auth.UNAUTHORIZED ? "a token is required to " : "the token does not allow you to ") + what);
-    return true;
-  }
-
-  private String room(JsonObject msg, Object ref) {
-    Object room = msg.getValue("room");
-    if (!(room instanceof String r) || !ROOM.matcher(r).matches()) {
-      badRequest(ref, "room must be 1-64 characters [A-Za-z0-9_-]");
-      return null;
-    }
-    return r;
+    };
   }
 
   private void badRequest(Object ref, String message) {
-    metrics.refused("bad_request");
-    error(ref, "bad_request", message);
+    error(ref, connections.refused(Refusal.badRequest(message)));
   }
 
-  private void error(Object ref, String code, String message) {
-    reply(ref, new JsonObject().put("type", "error").put("code", code).put("message", message));
+  private void error(Object ref, Throwable err) {
+    Refusal r = err instanceof Refusal refusal ? refusal : Refusal.unavailable("try again");
+    reply(ref, new JsonObject().put("type", "error").put("code", r.code).put("message", r.getMessage()));
   }
 
   private void reply(Object ref, JsonObject reply) {
     if (ref != null) {
       reply.put("ref", ref);
     }
-    if (!session.isClosed() && !conn.closing()) {
+    if (connection.isOpen() && !conn.closing()) {
       session.writeText(reply.encode());
     }
   }

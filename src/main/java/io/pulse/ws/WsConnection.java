@@ -1,5 +1,6 @@
 package io.pulse.ws;
 
+import io.pulse.conn.CloseCodes;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.vertx.core.Handler;

@@ -36,7 +36,6 @@ final class WsSession extends Session {
   private final Listener listener;
   private SharedBuffers deflated; // non-null once the connection negotiated permessage-deflate
   private PerMessageDeflate deflate;
-  Runnable onSlow = () -> { };
 
   WsSession(ServerWebSocket ws, long maxQueuedBytes, SlowPolicy slowPolicy, Listener listener, SharedBuffers frames) {
     super(maxQueuedBytes, slowPolicy);
@@ -114,10 +113,6 @@ final class WsSession extends Session {
     return ctx == null ? ws.writeQueueFull() : !ctx.channel().isWritable();
   }
 
-  @Override
-  protected void closeSlow() {
-    onSlow.run();
-  }
 
   @Override
   protected Listener listener() {

@@ -1,16 +1,23 @@
 package io.pulse.ws;
 
+import io.pulse.conn.CloseCodes;
 import io.pulse.Addresses;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.auth.Tokens;
+import io.pulse.chat.ChatClient;
+import io.pulse.chat.ChatRooms;
+import io.pulse.chat.Moderation;
 import io.pulse.chat.Presence;
+import io.pulse.conn.Connection;
+import io.pulse.conn.Connections;
+import io.pulse.conn.Disconnect;
+import io.pulse.conn.Refusal;
 import io.pulse.cluster.ConnectionReport;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.history.HistoryGaps;
-import io.pulse.http.Origins;
 import io.pulse.hub.FanOut;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
@@ -50,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * <p>The node runs one instance per event loop ({@code ws.instances}), all on the same port: the
  * kernel's accepted connections are dealt out to them in turn, and a fan-out is written by every
  * instance to its own connections at once. They share one clustered consumer per address
- * ({@link FanOut}) and the node's rooms ({@link WsRooms}); everything else is per instance.
+ * ({@link FanOut}) and the node's rooms ({@link ChatRooms}); everything else is per instance.
  */
 public final class WsVerticle extends VerticleBase {
 
@@ -66,14 +73,11 @@ public final class WsVerticle extends VerticleBase {
   private final Membership membership;
   private final PulseMetrics metrics;
   private final FanOut fanOut;
-  private final WsRooms rooms;
+  private final ChatRooms rooms;
   private final int part;
-  private final Set<WsClient> clients = new LinkedHashSet<>();
-  private Hub hub;
+  private final Set<WsClient> clients = new LinkedHashSet<>(); // the sockets; the connections' state is the core's
+  private Connections connections;
   private HttpServer server;
-  private Origins origins;
-  private NodeState node;
-  private Session.Listener listener;
   private final SharedBuffers frames = new SharedBuffers(io.netty.buffer.ByteBufAllocator.DEFAULT, Frames::envelope);
   // ws.compression: this instance's compressor, and the compressed frames it shares (else null)
   private final PerMessageDeflate deflate;
@@ -86,7 +90,7 @@ public final class WsVerticle extends VerticleBase {
    * {@code fanOut} and the {@code rooms} are the node's, shared by all instances.
    */
   WsVerticle(PulseConfig cfg, Auth auth, History history, Presence presence, Membership membership,
-      PulseMetrics metrics, FanOut fanOut, WsRooms rooms, int part) {
+      PulseMetrics metrics, FanOut fanOut, ChatRooms rooms, int part) {
     this.cfg = cfg;
     this.auth = auth;
     this.history = history;
@@ -108,7 +112,7 @@ public final class WsVerticle extends VerticleBase {
       PulseConfig cfg, Auth auth, History history, Presence presence, Membership membership, PulseMetrics metrics,
       String nodeId) {
     FanOut fanOut = new FanOut(vertx.eventBus());
-    WsRooms rooms = new WsRooms(vertx, presence, membership, nodeId);
+    ChatRooms rooms = new ChatRooms(vertx, presence, membership, nodeId);
     AtomicInteger next = new AtomicInteger();
     return () -> new WsVerticle(cfg, auth, history, presence, membership, metrics, fanOut, rooms,
         next.getAndIncrement());
@@ -116,33 +120,18 @@ public final class WsVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    node = NodeState.of(vertx);
-    hub = new Hub(fanOut.bus(), d -> metrics.dropped(PulseMetrics.WS, "reordered"),
+    NodeState node = NodeState.of(vertx);
+    Hub hub = new Hub(fanOut.bus(), d -> metrics.dropped(PulseMetrics.WS, "reordered"),
         new HistoryGaps(vertx, history, cfg.historySize()));
-    listener = metrics.sessionListener(PulseMetrics.WS);
+    connections = new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, PulseMetrics.WS)
+        .listen();
     vertx.setPeriodic(cfg.wsPingSeconds() * 1000L, t -> pingAll());
     vertx.setPeriodic(1000, t -> closeIdle());
-    report = new ConnectionReport(vertx, PulseMetrics.WS, part, clients::size,
-        () -> clients.stream().mapToInt(c -> c.subscriptions.size()).sum());
+    report = new ConnectionReport(vertx, PulseMetrics.WS, part, connections::count, connections::subscriptionCount);
+    connections.onChange(report::changed);
     if (part == 0) {
       stopListening = membership.onChange(() -> context.runOnContext(v -> rooms.purgeDeparted()));
     }
-    vertx.eventBus().<JsonObject>localConsumer(Addresses.REVOKED_LOCAL, m -> {
-      String sub = m.body().getString("sub");
-      long at = m.body().getLong("revokedAt");
-      for (WsClient c : List.copyOf(clients)) {
-        if (c.identity().revokedBy(sub, at)) {
-          c.conn.close(CloseCodes.POLICY, "token revoked", "revoked");
-        }
-      }
-    });
-    // Merged back after a split: this side's ids and positions may be detached, and its clients
-    // missed the other side's messages; they reconnect and resume against the merged history.
-    vertx.eventBus().localConsumer(Addresses.REJOINED_LOCAL, m -> {
-      for (WsClient c : List.copyOf(clients)) {
-        c.conn.close(CloseCodes.REJOINED, "node rejoined the cluster, reconnect", "rejoined");
-      }
-    });
     // Read-idle, not all-idle: Netty's all-idle tracking adds a promise and a listener to every
     // write. A connection that never sends is closed at the idle timeout: before the upgrade by
     // this (2 s later than closeIdle() would), after it by closeIdle() with a proper close frame
@@ -157,7 +146,6 @@ public final class WsVerticle extends VerticleBase {
         .onSuccess(s -> {
           server = s;
           node.wsPort(s.actualPort());
-          origins = new Origins(cfg.allowedOrigins(), node::httpPort);
         });
   }
 
@@ -170,8 +158,8 @@ public final class WsVerticle extends VerticleBase {
     stopListening.run();
     List<Future<Void>> leaving = new java.util.ArrayList<>();
     for (WsClient c : List.copyOf(clients)) {
-      leaving.add(closed(c, "shutdown"));
-      c.conn.close(CloseCodes.GOING_AWAY, "node shutting down", "shutdown");
+      leaving.add(c.chat.closed());
+      c.connection.close(Disconnect.SHUTDOWN);
     }
     return Future.join(leaving).timeout(3, TimeUnit.SECONDS).recover(err -> Future.succeededFuture())
         .transform(ar -> server == null ? Future.succeededFuture() : server.shutdown(java.time.Duration.ofSeconds(1)))
@@ -217,52 +205,43 @@ public final class WsVerticle extends VerticleBase {
 
   private void onRequest(HttpServerRequest req) {
     if (!cfg.wsPath().equals(req.path())) {
-      refuse(req, 404, "not_found", "WebSocket endpoint is " + cfg.wsPath(), "not_found");
+      refuse(req, connections.refused(new Refusal(404, "not_found", "WebSocket endpoint is " + cfg.wsPath(),
+          "not_found")));
       return;
     }
     if (!"websocket".equalsIgnoreCase(req.getHeader(HttpHeaders.UPGRADE))) {
-      refuse(req, 400, "bad_request", "a WebSocket upgrade is required here", "bad_request");
-      return;
-    }
-    if (!origins.allows(req.getHeader(HttpHeaders.ORIGIN))) {
-      refuse(req, 403, "forbidden", "Origin not allowed", "origin");
-      return;
-    }
-    if (node.draining()) {
-      refuse(req, 503, "unavailable", "node is shutting down", "draining");
+      refuse(req, connections.refused(Refusal.badRequest("a WebSocket upgrade is required here")));
       return;
     }
     req.pause();
-    auth.authenticate(Tokens.from(req)).onComplete(id -> {
-      if (id.failed()) {
-        refuse(req, 401, "unauthorized", id.cause().getMessage(), "unauthorized");
-        return;
-      }
-      if (!node.tryAcquire()) {
-        refuse(req, 503, "unavailable", "node is at limits.maxConnections", "max_connections");
+    connections.admit(req.getHeader(HttpHeaders.ORIGIN), Tokens.from(req)).onComplete(id -> {
+      Refusal refused = id.failed() ? (Refusal) id.cause() : connections.acquire();
+      if (refused != null) {
+        refuse(req, refused);
         return;
       }
       req.toWebSocket().onComplete(ar -> {
         if (ar.succeeded()) {
           open(ar.result(), id.result());
         } else {
-          node.release();
+          connections.release();
         }
       });
     });
   }
 
-  private void refuse(HttpServerRequest req, int status, String code, String message, String reason) {
-    metrics.refused(reason);
-    var res = req.response().setStatusCode(status).putHeader("Content-Type", "application/json; charset=utf-8");
-    if (status == 503) {
+  /** Answers the upgrade request with the refusal's status and JSON error (503s with Retry-After). */
+  private static void refuse(HttpServerRequest req, Refusal r) {
+    var res = req.response().setStatusCode(r.status).putHeader("Content-Type", "application/json; charset=utf-8");
+    if (r.status == 503) {
       res.putHeader("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
     }
-    res.end(new JsonObject().put("error", new JsonObject().put("code", code).put("message", message)).encode());
+    res.end(new JsonObject().put("error", new JsonObject().put("code", r.code).put("message", r.getMessage())).encode());
   }
 
   private void open(ServerWebSocket ws, Identity identity) {
-    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.slowPolicies().defaultPolicy(), listener, frames);
+    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.slowPolicies().defaultPolicy(),
+        connections.sessionListener(), frames);
     if (deflate != null) {
       PerMessageDeflate.checkReservedBits(ws);
       if (PerMessageDeflate.negotiated(ws)) {
@@ -277,34 +256,17 @@ public final class WsVerticle extends VerticleBase {
           } catch (RuntimeException e) {
             // A bug of ours must cost this connection, not the verticle: 1011, and logged.
             LOG.error("internal error handling a WebSocket message", e);
-            holder[0].conn.close(CloseCodes.INTERNAL, "internal error", "internal");
+            holder[0].connection.close(Disconnect.INTERNAL);
           }
         },
         binary -> holder[0].conn.close(CloseCodes.UNSUPPORTED_DATA, "binary frames are not supported", "binary"));
-    WsClient client = new WsClient(vertx, cfg, auth, identity, hub, history, presence, metrics, session, conn,
-        new WsClient.Rooms() {
-      @Override
-      public Future<Void> joined(WsClient c, String room, String name) {
-        return rooms.event(room, name, true);
-      }
-
-      @Override
-      public Future<Void> left(WsClient c, String room, String name) {
-        return rooms.event(room, name, false);
-      }
-    });
+    Connection connection = connections.open(identity, session, why -> conn.close(why.code(), why.message(), why.reason()));
+    WsClient client = new WsClient(connections, connection, conn, session,
+        new ChatClient(connections, connection, presence, rooms, new Moderation(vertx, cfg)));
     holder[0] = client;
-    session.onSlow = () -> conn.close(CloseCodes.SLOW_CONSUMER, "slow consumer", "slow_consumer");
-    conn.onClosing(reason -> closed(client, reason));
-    Runnable onClose = () -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws));
-    client.watchExpiry();
-    ws.closeHandler(v -> {
-      client.stopWatchingExpiry();
-      onClose.run();
-    });
     clients.add(client);
-    metrics.connections(PulseMetrics.WS).incrementAndGet();
-    report.changed();
+    conn.onClosing(reason -> closed(client, reason));
+    ws.closeHandler(v -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws)));
     UpgradeLeftovers.drop(ws); // last: nothing here reads the upgrade request any more
   }
 
@@ -316,17 +278,12 @@ public final class WsVerticle extends VerticleBase {
     return code == 1002 ? "protocol_error" : "client_closed";
   }
 
-  private Future<Void> closed(WsClient client, String reason) {
-    if (!clients.remove(client)) {
-      return Future.succeededFuture();
+  /** The socket is closing or closed ({@code reason}: the metrics label): the core and the rooms let go. */
+  private void closed(WsClient client, String reason) {
+    if (clients.remove(client)) {
+      client.connection.closed(reason);
+      client.chat.closed();
     }
-    client.session.markClosed();
-    Future<Void> left = client.closed();
-    node.release();
-    metrics.connections(PulseMetrics.WS).decrementAndGet();
-    metrics.disconnected(PulseMetrics.WS, reason);
-    report.changed();
-    return left;
   }
 
   private void pingAll() {
@@ -343,7 +300,7 @@ public final class WsVerticle extends VerticleBase {
     long now = System.nanoTime();
     for (WsClient c : List.copyOf(clients)) {
       if (now - c.conn.lastActivity() > limit) {
-        c.conn.close(CloseCodes.NORMAL, "idle timeout", "idle");
+        c.connection.close(Disconnect.IDLE);
       }
     }
   }

@@ -1,8 +1,6 @@
-package io.pulse.ws;
+package io.pulse.chat;
 
 import io.pulse.Addresses;
-import io.pulse.chat.Presence;
-import io.pulse.chat.Roster;
 import io.pulse.cluster.Membership;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -21,9 +19,9 @@ import org.slf4j.LoggerFactory;
  * clean-up after a departed node. Thread-safe; every future it returns completes on the caller's
  * context.
  */
-final class WsRooms {
+public final class ChatRooms {
 
-  private static final Logger LOG = LoggerFactory.getLogger(WsRooms.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ChatRooms.class);
 
   private final Vertx vertx;
   private final Presence presence;
@@ -32,7 +30,7 @@ final class WsRooms {
   private final Roster roster = new Roster(); // guarded by this
   private final Map<String, Future<Void>> writes = new HashMap<>(); // guarded by this
 
-  WsRooms(Vertx vertx, Presence presence, Membership membership, String nodeId) {
+  public ChatRooms(Vertx vertx, Presence presence, Membership membership, String nodeId) {
     this.vertx = vertx;
     this.presence = presence;
     this.membership = membership;
@@ -40,7 +38,7 @@ final class WsRooms {
   }
 
   /** Updates the roster and presence, then publishes the join or leave envelope. */
-  Future<Void> event(String room, String name, boolean join) {
+  public Future<Void> event(String room, String name, boolean join) {
     Context caller = vertx.getOrCreateContext();
     Future<Void> written;
     synchronized (this) {
@@ -85,7 +83,7 @@ final class WsRooms {
    * Call when the membership changed: the oldest member removes a departed node's presence and
    * tells its rooms ({@code leave} with {@code reason: node_left}).
    */
-  void purgeDeparted() {
+  public void purgeDeparted() {
     Set<String> members = membership.memberIds();
     if (members.isEmpty() || !members.iterator().next().equals(nodeId)) {
       return;

@@ -1,4 +1,4 @@
-package io.pulse.http;
+package io.pulse.conn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,4 +1,4 @@
-package io.pulse.http;
+package io.pulse.conn;
 
 import java.util.HashSet;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.pulse.ws;
+package io.pulse.conn;
 
 /** WebSocket close codes Pulse uses (SPEC §4). */
 public final class CloseCodes {

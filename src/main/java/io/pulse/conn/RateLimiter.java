@@ -1,4 +1,4 @@
-package io.pulse.ws;
+package io.pulse.conn;
 
 /**
  * A token bucket: {@code perSecond} tokens a second, at most {@code burst} saved. Also counts
