@@ -4,16 +4,20 @@ import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
 import io.pulse.node.PulseNode;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.ServiceLoader;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code java -jar pulse.jar [--conf FILE]}: starts one node ({@code … bench …}: the benchmark); SIGTERM / Ctrl-C drains it and
- * leaves the cluster. Exit codes: 0 normal, 1 failed to start, 2 bad configuration or arguments, 3 left the
- * cluster after this process was frozen longer than the heartbeat timeout and the cluster dropped it (restart it).
+ * {@code java -jar pulse.jar [--conf FILE]}: starts one node; SIGTERM / Ctrl-C drains it and leaves the
+ * cluster. {@code java -jar pulse.jar NAME …} runs the {@link Subcommand} of that name instead, when a jar
+ * on the class path provides one (the benchmark, {@code bench}, from {@code pulse-bench.jar} beside it).
+ * Exit codes: 0 normal, 1 failed to start, 2 bad configuration or arguments, 3 left the cluster after
+ * this process was frozen longer than the heartbeat timeout and the cluster dropped it (restart it).
  */
 public final class Main {
 
@@ -21,9 +25,8 @@ public final class Main {
   }
 
   public static void main(String[] args) {
-    if (args.length > 0 && args[0].equals("bench")) {
-      io.pulse.bench.Bench.main(java.util.Arrays.copyOfRange(args, 1, args.length));
-      return;
+    if (args.length > 0 && !args[0].startsWith("-")) {
+      System.exit(runSubcommand(args[0], Arrays.copyOfRange(args, 1, args.length)));
     }
     System.setProperty("hazelcast.phone.home.enabled", "false");
     System.setProperty("java.net.preferIPv4Stack", "true");
@@ -83,6 +86,17 @@ public final class Main {
    * {@link io.pulse.node.PauseGuard}), or its Hazelcast member stopped under it.
    */
   public static final int EXIT_EXPELLED = 3;
+
+  private static int runSubcommand(String name, String[] rest) {
+    for (Subcommand c : ServiceLoader.load(Subcommand.class)) {
+      if (c.name().equals(name)) {
+        return c.run(rest);
+      }
+    }
+    System.err.println("pulse: no command '" + name + "' in this build (usage: java -jar pulse.jar [--conf FILE]; "
+        + "'bench' needs pulse-bench.jar beside pulse.jar: mvn -DskipTests package builds both)");
+    return 2;
+  }
 
   private static void fail(int code, String message) {
     System.err.println("pulse: " + message);

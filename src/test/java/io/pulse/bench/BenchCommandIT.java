@@ -6,22 +6,41 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.testing.ShadedJar;
 import io.vertx.core.json.JsonObject;
+import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
  * {@code java -jar pulse.jar bench} end to end, as a user runs it: small runs that start their
- * own node JVMs, and the report's last line checked figure by figure.
+ * own node JVMs, and the report's last line checked figure by figure. The bench comes from
+ * {@code pulse-bench.jar} beside the server jar, which holds none of it.
  */
 @Tag("slow")
 @Timeout(300)
 class BenchCommandIT {
+
+  @Test
+  void theServerJarHoldsNoBenchAndTheBenchJarOnlyTheBench() throws Exception {
+    File server = ShadedJar.file();
+    File bench = new File(server.getParentFile(), "pulse-bench.jar");
+    assertTrue(bench.isFile(), "no " + bench + " beside the server jar");
+    try (JarFile s = new JarFile(server); JarFile b = new JarFile(bench)) {
+      assertEquals(List.of(), s.stream().map(ZipEntry::getName).filter(n -> n.startsWith("io/pulse/bench/")).toList());
+      assertEquals("pulse-bench.jar", s.getManifest().getMainAttributes().getValue("Class-Path"));
+      assertNotNull(b.getEntry("io/pulse/bench/Bench.class"));
+      assertNotNull(b.getEntry("META-INF/services/io.pulse.Subcommand"));
+      assertEquals(List.of(), b.stream().map(ZipEntry::getName)
+          .filter(n -> n.endsWith(".class") && !n.startsWith("io/pulse/bench/")).toList());
+    }
+  }
 
   @Test
   void wsFanoutDeliversEverythingAndSplitsTheLatency() throws Exception {

@@ -32,7 +32,7 @@ public final class BenchArgs {
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
       {"--target URL", "use this running node (http base URL); repeatable", ""},
-      {"--jar PATH", "the jar to start nodes from", "the running jar"},
+      {"--jar PATH", "the server jar to start nodes from", "the running pulse.jar"},
       {"--node-jvm-arg ARG", "extra JVM argument for the started nodes; repeatable", ""},
       {"--node-config k=v", "extra -Dpulse.k=v for the started nodes; repeatable", ""},
       {"--source-addresses N", "idle: spread the connections over 127.0.0.1 … 127.0.0.N", "1 per 25,000 connections"},

@@ -153,10 +153,13 @@ public final class Nodes implements AutoCloseable {
     }
   }
 
-  /** The jar this class was loaded from. */
+  /**
+   * The server jar the bench was started with: the one {@link io.pulse.Main} was loaded from (the bench's own
+   * classes are in pulse-bench.jar beside it, which cannot start a node).
+   */
   static Path runningJar() {
     try {
-      return Path.of(Bench.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+      return Path.of(io.pulse.Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     } catch (Exception e) {
       return Path.of("target", "pulse.jar");
     }
