@@ -44,6 +44,14 @@ public final class PulseMetrics {
   private final Map<String, Counter> conflated = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.AtomicLong[]> conflationHeld = new ConcurrentHashMap<>();
   private final Timer latency;
+  private final Map<String, Counter> wsUpgrades = new ConcurrentHashMap<>();
+
+  /**
+   * The values of {@code pulse_ws_upgrades_total{compression}}: permessage-deflate negotiated;
+   * offered but declined (no offer had parameters Pulse can honour, e.g. {@code server_max_window_bits});
+   * offered with {@code ws.compression} off; not offered.
+   */
+  public static final List<String> WS_COMPRESSION = List.of("deflate", "declined", "off", "none");
 
   public PulseMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -82,6 +90,11 @@ public final class PulseMetrics {
     detached = Counter.builder("pulse.messages.detached")
         .description("Messages published live only, with a detached id, because this side of a split was below"
             + " cluster.quorum").register(registry);
+    for (String c : WS_COMPRESSION) {
+      wsUpgrades.put(c, Counter.builder("pulse.ws.upgrades")
+          .description("WebSocket upgrades accepted, by the compression they got (permessage-deflate)")
+          .tag("compression", c).register(registry));
+    }
     latency = Timer.builder("pulse.delivery.latency")
         .description("From publish to the write to a client socket")
         .serviceLevelObjectives(LATENCY_BUCKETS_MS.stream().map(Duration::ofMillis).toArray(Duration[]::new))
@@ -162,6 +175,11 @@ public final class PulseMetrics {
         PulseMetrics.this.dropped(transport, reason);
       }
     };
+  }
+
+  /** A WebSocket upgrade was accepted; {@code compression} is one of {@link #WS_COMPRESSION}. */
+  public void wsUpgraded(String compression) {
+    wsUpgrades.get(compression).increment();
   }
 
   public void dropped(String transport, String reason) {

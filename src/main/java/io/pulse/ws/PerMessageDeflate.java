@@ -121,6 +121,18 @@ final class PerMessageDeflate {
     return h != null && h.accepted;
   }
 
+  /** True if one of the request's {@code Sec-WebSocket-Extensions} headers offers permessage-deflate. */
+  static boolean offered(List<String> extensionHeaders) {
+    for (String h : extensionHeaders) {
+      for (String offer : h.split(",")) {
+        if (offer.split(";", 2)[0].trim().equalsIgnoreCase("permessage-deflate")) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
   /**
    * With the extension allowed, Netty's frame decoder lets every RSV bit through (it leaves them to
    * the extensions): what no negotiated extension consumed must still fail the connection (RFC

@@ -220,9 +220,10 @@ public final class WsVerticle extends VerticleBase {
         refuse(req, refused);
         return;
       }
+      boolean offered = PerMessageDeflate.offered(req.headers().getAll("Sec-WebSocket-Extensions"));
       req.toWebSocket().onComplete(ar -> {
         if (ar.succeeded()) {
-          open(ar.result(), id.result());
+          open(ar.result(), id.result(), offered);
         } else {
           connections.release();
         }
@@ -239,15 +240,21 @@ public final class WsVerticle extends VerticleBase {
     res.end(new JsonObject().put("error", new JsonObject().put("code", r.code).put("message", r.getMessage())).encode());
   }
 
-  private void open(ServerWebSocket ws, Identity identity) {
+  /** {@code offered}: the upgrade request offered permessage-deflate (for the metric only). */
+  private void open(ServerWebSocket ws, Identity identity, boolean offered) {
     WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.slowPolicies().defaultPolicy(),
         connections.sessionListener(), frames);
+    String compression = offered ? "off" : "none";
     if (deflate != null) {
       PerMessageDeflate.checkReservedBits(ws);
       if (PerMessageDeflate.negotiated(ws)) {
         session.deflate(deflated, deflate);
+        compression = "deflate";
+      } else if (offered) {
+        compression = "declined";
       }
     }
+    metrics.wsUpgraded(compression);
     WsClient[] holder = new WsClient[1];
     WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
         text -> {

@@ -9,6 +9,7 @@ import io.pulse.testing.Await;
 import io.pulse.testing.Http;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.TestNodes;
+import io.pulse.testing.WsTestClient;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
@@ -95,6 +96,23 @@ class MetricsTest {
     String end = scrape();
     assertTrue(value(end, "pulse_disconnects_total", "reason=\"client_closed\",transport=\"sse\"") >= 1,
         end.lines().filter(l -> l.startsWith("pulse_disconnects")).toList().toString());
+  }
+
+  @Test
+  @Order(1)
+  @DisplayName("pulse_ws_upgrades_total: with ws.compression off, an offer of permessage-deflate counts as off")
+  void wsUpgradesWithoutCompression() {
+    double off = value(scrape(), "pulse_ws_upgrades_total", "compression=\"off\"");
+    double none = value(scrape(), "pulse_ws_upgrades_total", "compression=\"none\"");
+    try (WsTestClient offering = WsTestClient.connectCompressed(node.wsPort());
+        WsTestClient plain = WsTestClient.connect(node.wsPort())) {
+      Await.until(() -> value(scrape(), "pulse_ws_upgrades_total", "compression=\"off\"") == off + 1
+          && value(scrape(), "pulse_ws_upgrades_total", "compression=\"none\"") == none + 1,
+          Duration.ofSeconds(10), "one upgrade counted as off, one as none");
+    }
+    String text = scrape();
+    assertEquals(0, value(text, "pulse_ws_upgrades_total", "compression=\"deflate\""));
+    assertEquals(0, value(text, "pulse_ws_upgrades_total", "compression=\"declined\""));
   }
 
   @Test

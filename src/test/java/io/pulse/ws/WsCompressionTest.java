@@ -73,6 +73,25 @@ class WsCompressionTest {
   }
 
   @Test
+  @DisplayName("pulse_ws_upgrades_total{compression}: deflate, declined (server_max_window_bits), none")
+  void upgradesCounted() throws Exception {
+    double deflate = upgrades("deflate");
+    double declined = upgrades("declined");
+    double none = upgrades("none");
+    try (RawWs a = raw(OFFER);
+        RawWs b = raw("Sec-WebSocket-Extensions: permessage-deflate; server_max_window_bits=10\r\n");
+        RawWs c = raw("Sec-WebSocket-Extensions: x-webkit-deflate-frame\r\n")) {
+      Await.until(() -> upgrades("deflate") == deflate + 1 && upgrades("declined") == declined + 1
+          && upgrades("none") == none + 1, Duration.ofSeconds(10), "one upgrade of each kind counted");
+    }
+    assertEquals(0, upgrades("off"), "ws.compression is on");
+  }
+
+  private static double upgrades(String compression) {
+    return node.metrics().count("pulse.ws.upgrades", "compression", compression);
+  }
+
+  @Test
   @DisplayName("reserved bits no negotiated extension uses close 1002: RSV1 without deflate, RSV1 on a ping, RSV2")
   void reservedBits() throws Exception {
     byte[] ping = "{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8);
