@@ -6,6 +6,7 @@ import io.pulse.auth.Identity;
 import io.pulse.channel.Channels;
 import io.pulse.config.PulseConfig;
 import io.pulse.hub.Hub;
+import io.pulse.messages.Headers;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.ws.RateLimiter;
 import io.vertx.core.Vertx;
@@ -14,6 +15,7 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -27,8 +29,10 @@ import java.util.Set;
  * uncompleted on purpose: vertx-web then neither acts on it nor answers "rejected" (its
  * {@code checkCallHook} runs nothing until the event completes). Other addresses go to the
  * bridge, which applies {@code bridge.inbound}/{@code bridge.outbound} and the reply timeout;
- * a send there carries the header {@code pulse-sub} (the token's subject, set here, never the
- * page's) so that a backend knows who asks.
+ * a send, publish or reply there carries the header {@code pulse-sub} (the token's subject, set
+ * here; the page's own, under any spelling, removed) so that a backend knows who asks. Headers
+ * the event bus would refuse (a null value, a bad name) get an error 400 here, where vertx-web
+ * would drop the message without an answer.
  *
  * <p>Not thread-safe: lives on the socket's event loop.
  */
@@ -36,7 +40,8 @@ final class BridgeClient {
 
   /** Refusals in a row (rate limit) after which the socket is closed with 1008. */
   static final int ABUSE_LIMIT = 50;
-  static final String SUBJECT_HEADER = "pulse-sub";
+  /** The header of a channel publish that becomes the envelope's {@code type}. */
+  static final String EVENT_HEADER = "event";
 
   final BridgeSession session;
   final Set<String> subscriptions = new LinkedHashSet<>();
@@ -98,7 +103,7 @@ final class BridgeClient {
       return;
     }
     if (address == null || !address.startsWith(Addresses.CHANNEL_PREFIX)) {
-      toBridge(be, raw, address, sendOrPublish);
+      toBridge(be, raw, address, replyTo, sendOrPublish);
       return;
     }
     String name = address.substring(Addresses.CHANNEL_PREFIX.length());
@@ -109,20 +114,25 @@ final class BridgeClient {
     }
   }
 
-  /** Not a channel: vertx-web's bridge decides (permitted lists, reply timeout), with the subject header. */
-  private void toBridge(BridgeEvent be, JsonObject raw, String address, boolean sendOrPublish) {
+  /**
+   * Not a channel: vertx-web's bridge decides (permitted lists, reply timeout). A send or publish
+   * (a reply to a backend too) gets the server's subject header in place of any the page wrote.
+   */
+  private void toBridge(BridgeEvent be, JsonObject raw, String address, String replyTo, boolean sendOrPublish) {
+    if (sendOrPublish) {
+      JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+      String bad = Headers.problem(headers);
+      if (bad != null) {
+        metrics.refused("bad_request");
+        refuse(be, replyTo, 400, "bad_request", bad);
+        return;
+      }
+      raw.put("headers", Headers.own(headers, Addresses.HEADER_SUBJECT, identity.subject()));
+    }
     boolean permitted = address != null && BridgePermissions.allows(
         sendOrPublish ? cfg.bridgeInbound() : cfg.bridgeOutbound(), address);
     if (!permitted && address != null && !address.startsWith("__vertx.reply.")) {
       metrics.refused("forbidden"); // the bridge answers access_denied
-    }
-    if (sendOrPublish) {
-      JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
-      headers.remove(SUBJECT_HEADER);
-      if (!identity.anonymous()) {
-        headers.put(SUBJECT_HEADER, identity.subject());
-      }
-      raw.put("headers", headers);
     }
     be.complete(true);
   }
@@ -178,8 +188,15 @@ final class BridgeClient {
     }
     JsonObject body = new JsonObject().put("channel", channel).put("data", raw.getValue("body"))
         .put("from", identity.subject());
-    if (raw.getValue("headers") instanceof JsonObject h && h.getValue("event") instanceof String event) {
-      body.put("event", event);
+    List<Object> event = raw.getValue("headers") instanceof JsonObject h ? Headers.values(h, EVENT_HEADER) : List.of();
+    if (event.size() > 1) {
+      metrics.refused("bad_request");
+      refuse(be, replyTo, 400, "bad_request", "the header event appears " + event.size()
+          + " times (header names ignore case); send it once");
+      return;
+    }
+    if (event.size() == 1 && event.get(0) != null) {
+      body.put("event", event.get(0)); // checked by the publish path: a string of [A-Za-z0-9_.-]
     }
     vertx.eventBus().<JsonObject>request(Addresses.PUBLISH, body, Addresses.LOCAL).onComplete(ar -> {
       if (ar.succeeded()) {

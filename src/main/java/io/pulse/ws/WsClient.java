@@ -343,7 +343,7 @@ final class WsClient {
       return;
     }
     // The moderation hook, if configured, may reject or rewrite the text first (io.pulse.chat.Moderation).
-    moderation.review(room, name, text).onComplete(ar -> {
+    moderation.review(room, name, identity.subject(), text).onComplete(ar -> {
       if (ar.failed()) {
         String code = ar.cause() instanceof Moderation.Refusal r ? r.code : Moderation.UNAVAILABLE;
         metrics.refused(Moderation.REJECTED.equals(code) ? "moderated" : "moderation_unavailable");
