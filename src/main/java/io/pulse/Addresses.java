@@ -59,6 +59,14 @@ public final class Addresses {
   public static final String HEADER_SEQ = "s";
   public static final String HEADER_TS = "t";
 
+  /**
+   * The subject header: the token's subject, which Pulse vouches for, on what a page sends or
+   * publishes to an application address through the bridge (and the replies it sends) and on the
+   * chat's moderation requests; absent without a token. A client's own copy, under any spelling
+   * (event-bus header names ignore case), is removed first ({@link io.pulse.messages.Headers#own}).
+   */
+  public static final String HEADER_SUBJECT = "pulse-sub";
+
   /** Options for a message that must stay on this node (the local addresses). Shared: never modify. */
   public static final DeliveryOptions LOCAL = new DeliveryOptions().setLocalOnly(true);
 

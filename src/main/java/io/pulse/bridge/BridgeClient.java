@@ -5,11 +5,13 @@ import io.pulse.conn.Connection;
 import io.pulse.conn.Connections;
 import io.pulse.conn.Refusal;
 import io.pulse.config.PulseConfig;
+import io.pulse.messages.Headers;
 import io.vertx.core.Future;
 import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.bridge.BridgeEventType;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
+import java.util.List;
 
 /**
  * What one bridge socket sends, parsed and framed; what it may do is its {@link Connection}'s.
@@ -23,15 +25,18 @@ import io.vertx.ext.web.handler.sockjs.BridgeEvent;
  * publish} publishes, under the token's rights. Such an event is left uncompleted on purpose:
  * vertx-web then neither acts on it nor answers "rejected" (its {@code checkCallHook} runs
  * nothing until the event completes). Other addresses go to the bridge, which applies
- * {@code bridge.inbound}/{@code bridge.outbound} and the reply timeout; a send there carries the
- * header {@code pulse-sub} (the token's subject, set here, never the page's) so that a backend
- * knows who asks.
+ * {@code bridge.inbound}/{@code bridge.outbound} and the reply timeout; a send, publish or reply
+ * there carries the header {@code pulse-sub} (the token's subject, set here; the page's own, under
+ * any spelling, removed) so that a backend knows who asks. Headers the event bus would refuse (a
+ * null value, a bad name) get an error 400 here, where vertx-web would drop the message without an
+ * answer.
  *
  * <p>Not thread-safe: lives on the socket's event loop.
  */
 final class BridgeClient {
 
-  static final String SUBJECT_HEADER = "pulse-sub";
+  /** The header of a channel publish that becomes the envelope's {@code type}. */
+  static final String EVENT_HEADER = "event";
 
   final BridgeSession session;
   final Connection connection;
@@ -73,7 +78,7 @@ final class BridgeClient {
       return;
     }
     if (address == null || !address.startsWith(Addresses.CHANNEL_PREFIX)) {
-      toBridge(be, raw, address, sendOrPublish);
+      toBridge(be, raw, address, replyTo, sendOrPublish);
       return;
     }
     String name = address.substring(Addresses.CHANNEL_PREFIX.length());
@@ -84,20 +89,24 @@ final class BridgeClient {
     }
   }
 
-  /** Not a channel: vertx-web's bridge decides (permitted lists, reply timeout), with the subject header. */
-  private void toBridge(BridgeEvent be, JsonObject raw, String address, boolean sendOrPublish) {
+  /**
+   * Not a channel: vertx-web's bridge decides (permitted lists, reply timeout). A send or publish
+   * (a reply to a backend too) gets the server's subject header in place of any the page wrote.
+   */
+  private void toBridge(BridgeEvent be, JsonObject raw, String address, String replyTo, boolean sendOrPublish) {
+    if (sendOrPublish) {
+      JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
+      String bad = Headers.problem(headers);
+      if (bad != null) {
+        refuse(be, replyTo, connections.refused(Refusal.badRequest(bad)));
+        return;
+      }
+      raw.put("headers", Headers.own(headers, Addresses.HEADER_SUBJECT, connection.identity().subject()));
+    }
     boolean permitted = address != null && BridgePermissions.allows(
         sendOrPublish ? cfg.bridgeInbound() : cfg.bridgeOutbound(), address);
     if (!permitted && address != null && !address.startsWith("__vertx.reply.")) {
       connections.refused(new Refusal(403, "forbidden", "not permitted", "forbidden")); // the bridge answers access_denied
-    }
-    if (sendOrPublish) {
-      JsonObject headers = raw.getValue("headers") instanceof JsonObject h ? h : new JsonObject();
-      headers.remove(SUBJECT_HEADER);
-      if (!connection.identity().anonymous()) {
-        headers.put(SUBJECT_HEADER, connection.identity().subject());
-      }
-      raw.put("headers", headers);
     }
     be.complete(true);
   }
@@ -122,8 +131,14 @@ final class BridgeClient {
   /** A page publishing to a channel: Pulse's publish path, as the WebSocket's {@code publish}. */
   private void publish(BridgeEvent be, JsonObject raw, String channel, String replyTo) {
     JsonObject request = new JsonObject().put("channel", channel).put("data", raw.getValue("body"));
-    if (raw.getValue("headers") instanceof JsonObject h && h.getValue("event") instanceof String event) {
-      request.put("event", event);
+    List<Object> event = raw.getValue("headers") instanceof JsonObject h ? Headers.values(h, EVENT_HEADER) : List.of();
+    if (event.size() > 1) {
+      refuse(be, replyTo, connections.refused(Refusal.badRequest("the header event appears " + event.size()
+          + " times (header names ignore case); send it once")));
+      return;
+    }
+    if (event.size() == 1 && event.get(0) != null) {
+      request.put("event", event.get(0)); // checked by the publish path: a string of [A-Za-z0-9_.-]
     }
     connection.publish(request).onComplete(ar -> {
       if (ar.succeeded()) {

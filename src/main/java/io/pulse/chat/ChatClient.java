@@ -103,7 +103,7 @@ public final class ChatClient {
     }
     // Verdicts may come in any order; this connection's messages are answered and published in the
     // order it sent them, each after the verdicts on the earlier ones.
-    if (!verdicts.offer(() -> moderation.review(room, name, text), ar -> moderated(room, name, ar, out))) {
+    if (!verdicts.offer(() -> moderation.review(room, name, connection.identity().subject(), text), ar -> moderated(room, name, ar, out))) {
       out.refused(connections.refused(new Refusal(429, "rate_limited", "already " + backlog
           + " chat messages awaiting moderation (limits.inboundBurst); wait for their answers", "moderation_backlog")));
     }

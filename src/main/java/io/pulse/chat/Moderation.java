@@ -1,5 +1,6 @@
 package io.pulse.chat;
 
+import io.pulse.Addresses;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,7 +13,11 @@ import io.vertx.core.json.JsonObject;
  * The chat's moderation hook: before a chat message is published, when
  * {@code chat.moderation.address} is set, the text is requested there (any verticle, any node;
  * {@code io.pulse.examples.ModerationVerticle} is one) with {@code {"room","from","text"}}, within
- * {@code chat.moderation.timeoutMs}. The answer decides:
+ * {@code chat.moderation.timeoutMs}, with the header {@code pulse-sub}: the sender's token subject
+ * (absent without a token, as in {@code dev} mode with a chosen name). That header is what a hook may
+ * trust: a page may send the same body to the same address through the bridge (when
+ * {@code bridge.inbound} lists it) with any {@code from}, but never with a {@code pulse-sub} of its
+ * choosing ({@link io.pulse.Addresses#HEADER_SUBJECT}). The answer decides:
  * <ul>
  *   <li>{@code {"action":"allow"}} (or no action): the text is published as it is;</li>
  *   <li>{@code {"action":"rewrite","text":"…"}}: the new text is published;</li>
@@ -33,22 +38,29 @@ public final class Moderation {
 
   private final Vertx vertx;
   private final String address;
-  private final DeliveryOptions options;
+  private final long timeoutMs;
   private final boolean failOpen;
 
   public Moderation(Vertx vertx, PulseConfig cfg) {
     this.vertx = vertx;
     this.address = cfg.moderationAddress();
-    this.options = new DeliveryOptions().setSendTimeout(cfg.moderationTimeoutMs());
+    this.timeoutMs = cfg.moderationTimeoutMs();
     this.failOpen = cfg.moderationFailOpen();
   }
 
-  /** The text to publish, or a failed {@link Refusal}. */
-  public Future<String> review(String room, String from, String text) {
+  /**
+   * The text to publish, or a failed {@link Refusal}. {@code from} is the name the chat shows;
+   * {@code subject} the sender's token subject, null without a token.
+   */
+  public Future<String> review(String room, String from, String subject, String text) {
     if (address.isEmpty()) {
       return Future.succeededFuture(text);
     }
     JsonObject request = new JsonObject().put("room", room).put("from", from).put("text", text);
+    DeliveryOptions options = new DeliveryOptions().setSendTimeout(timeoutMs);
+    if (subject != null) {
+      options.addHeader(Addresses.HEADER_SUBJECT, subject);
+    }
     return vertx.eventBus().<Object>request(address, request, options).transform(ar -> {
       if (ar.failed()) {
         if (ar.cause() instanceof ReplyException re && re.failureType() == ReplyFailure.RECIPIENT_FAILURE) {

@@ -21,7 +21,9 @@ import java.util.regex.Pattern;
  *   <li>anything else is allowed.</li>
  * </ul>
  * It may run on any node: set {@code chat.moderation.address} to its address on the nodes with
- * the WebSocket chat, and list it in {@code bridge.inbound} for pages to ask it directly.
+ * the WebSocket chat, and list it in {@code bridge.inbound} for pages to ask it directly. It judges
+ * the text only; a hook that acts on who asks (strikes, bans) must go by the header
+ * {@code pulse-sub}, set by Pulse, never by the body's {@code from}, which a page may fill in.
  * {@code main} joins the Pulse cluster as a node of its own (no transports) and deploys it.
  */
 public class ModerationVerticle extends VerticleBase {
