@@ -1,6 +1,6 @@
 package io.pulse.bridge;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.conn.Connection;
 import io.pulse.conn.Connections;
 import io.pulse.conn.Refusal;

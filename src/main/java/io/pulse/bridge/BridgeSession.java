@@ -1,8 +1,8 @@
 package io.pulse.bridge;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.channel.Channels;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import io.pulse.conn.Disconnect;
 import io.pulse.conn.Transport;
 import io.pulse.hub.Session;

@@ -1,6 +1,6 @@
 package io.pulse.chat;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.cluster.Membership;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package io.pulse.chat;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.config.PulseConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -12,12 +12,12 @@ import io.vertx.core.json.JsonObject;
 /**
  * The chat's moderation hook: before a chat message is published, when
  * {@code chat.moderation.address} is set, the text is requested there (any verticle, any node;
- * {@code io.pulse.examples.ModerationVerticle} is one) with {@code {"room","from","text"}}, within
+ * the example {@code ModerationVerticle} is one) with {@code {"room","from","text"}}, within
  * {@code chat.moderation.timeoutMs}, with the header {@code pulse-sub}: the sender's token subject
  * (absent without a token, as in {@code dev} mode with a chosen name). That header is what a hook may
  * trust: a page may send the same body to the same address through the bridge (when
  * {@code bridge.inbound} lists it) with any {@code from}, but never with a {@code pulse-sub} of its
- * choosing ({@link io.pulse.Addresses#HEADER_SUBJECT}). The answer decides:
+ * choosing ({@link io.pulse.messages.Addresses#HEADER_SUBJECT}). The answer decides:
  * <ul>
  *   <li>{@code {"action":"allow"}} (or no action): the text is published as it is;</li>
  *   <li>{@code {"action":"rewrite","text":"…"}}: the new text is published;</li>

@@ -1,6 +1,6 @@
 package io.pulse.cluster;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.metrics.PulseMetrics;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -1,6 +1,6 @@
 package io.pulse.cluster;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.function.IntSupplier;

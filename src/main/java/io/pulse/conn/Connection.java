@@ -3,7 +3,7 @@ package io.pulse.conn;
 import io.pulse.auth.Identity;
 import io.pulse.channel.Channels;
 import io.pulse.history.History.Replay;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
 import io.pulse.messages.Envelope;

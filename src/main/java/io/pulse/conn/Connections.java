@@ -1,6 +1,6 @@
 package io.pulse.conn;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.channel.Channels;
@@ -10,8 +10,8 @@ import io.pulse.history.History.Replay;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
+import io.pulse.messages.Delivery;
 import io.pulse.metrics.PulseMetrics;
-import io.pulse.node.NodeState;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.ReplyException;
@@ -68,7 +68,7 @@ public final class Connections {
     this.replays = replays;
     this.metrics = metrics;
     this.transport = transport;
-    this.sessionListener = metrics.sessionListener(transport);
+    this.sessionListener = listener(metrics.deliveries(transport));
     this.node = NodeState.of(vertx);
     this.origins = new Origins(cfg.allowedOrigins(), node::httpPort);
   }
@@ -98,6 +98,31 @@ public final class Connections {
 
   public PulseConfig config() {
     return cfg;
+  }
+
+  /** The sessions' events, counted under the transport's label. */
+  private static Session.Listener listener(PulseMetrics.Deliveries counted) {
+    return new Session.Listener() {
+      @Override
+      public void delivered(Delivery d) {
+        counted.delivered(d.ts());
+      }
+
+      @Override
+      public void dropped(Delivery d, String reason) {
+        counted.dropped(reason);
+      }
+
+      @Override
+      public void conflated(Delivery newer) {
+        counted.conflated();
+      }
+
+      @Override
+      public void conflationHeld(int channels, long bytes) {
+        counted.held(channels, bytes);
+      }
+    };
   }
 
   // ---- admission ----

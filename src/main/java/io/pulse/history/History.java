@@ -16,7 +16,7 @@ import com.hazelcast.splitbrainprotection.SplitBrainProtectionException;
 import com.hazelcast.splitbrainprotection.SplitBrainProtectionOn;
 import io.pulse.cluster.HzFutures;
 import io.pulse.history.Registration.State;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import io.pulse.messages.Envelope;
 import io.vertx.core.Context;
 import io.vertx.core.Future;

@@ -1,6 +1,6 @@
 package io.pulse.http;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.auth.Tokens;
@@ -10,7 +10,7 @@ import io.pulse.config.PulseConfig;
 import io.pulse.conn.Connections;
 import io.pulse.history.History;
 import io.pulse.history.History.Replay;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.messages.Envelope;
@@ -38,7 +38,7 @@ final class ApiHandlers {
   private final History history;
   private final Presence presence;
   private final PulseMetrics metrics;
-  private final io.pulse.node.NodeState node;
+  private final io.pulse.conn.NodeState node;
   private final Connections connections;
 
   ApiHandlers(Vertx vertx, PulseConfig cfg, Auth auth, Hub hub, History history, Presence presence, PulseMetrics metrics,
@@ -51,7 +51,7 @@ final class ApiHandlers {
     this.history = history;
     this.presence = presence;
     this.metrics = metrics;
-    this.node = io.pulse.node.NodeState.of(vertx);
+    this.node = io.pulse.conn.NodeState.of(vertx);
   }
 
   /** {@code GET /api/rooms/{room}/presence}: who is in a chat room, cluster-wide. */

@@ -9,7 +9,7 @@ import io.netty.handler.codec.http.HttpResponseEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
 import io.pulse.conn.Disconnect;
 import io.pulse.conn.Transport;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
 import io.pulse.net.DrainSignal;

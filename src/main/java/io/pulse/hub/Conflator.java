@@ -1,5 +1,6 @@
 package io.pulse.hub;
 
+import io.pulse.messages.Delivery;
 import io.pulse.messages.Envelope;
 import java.util.Iterator;
 import java.util.LinkedHashMap;

@@ -1,6 +1,7 @@
 package io.pulse.hub;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
+import io.pulse.messages.Delivery;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;

@@ -1,6 +1,7 @@
 package io.pulse.hub;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Delivery;
+import io.pulse.messages.Addresses;
 import io.pulse.channel.Channels;
 import io.pulse.history.DetachedIds;
 import io.vertx.core.Future;

@@ -1,5 +1,6 @@
 package io.pulse.hub;
 
+import io.pulse.messages.Delivery;
 import io.pulse.channel.Channels;
 import java.util.ArrayDeque;
 import java.util.HashMap;

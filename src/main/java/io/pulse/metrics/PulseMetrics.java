@@ -147,34 +147,45 @@ public final class PulseMetrics {
     return new long[] {held[0].get(), held[1].get()};
   }
 
-  /** Counts what a transport's sessions deliver and drop. */
-  public io.pulse.hub.Session.Listener sessionListener(String transport) {
-    Counter deliveredHere = delivered.get(transport); // looked up once: this runs for every delivery
-    Counter conflatedHere = conflated.get(transport);
-    java.util.concurrent.atomic.AtomicLong[] heldHere = conflationHeld.get(transport);
-    return new io.pulse.hub.Session.Listener() {
-      @Override
-      public void conflated(io.pulse.hub.Delivery newer) {
-        conflatedHere.increment();
-      }
+  /** What one transport's connections deliver, drop and conflate, counted with its label. */
+  public final class Deliveries {
+    private final String transport;
+    private final Counter delivered;
+    private final Counter conflated;
+    private final java.util.concurrent.atomic.AtomicLong[] held;
 
-      @Override
-      public void conflationHeld(int channels, long bytes) {
-        heldHere[0].addAndGet(channels);
-        heldHere[1].addAndGet(bytes);
-      }
+    private Deliveries(String transport) {
+      this.transport = transport;
+      this.delivered = PulseMetrics.this.delivered.get(transport); // looked up once: used for every delivery
+      this.conflated = PulseMetrics.this.conflated.get(transport);
+      this.held = conflationHeld.get(transport);
+    }
 
-      @Override
-      public void delivered(io.pulse.hub.Delivery d) {
-        deliveredHere.increment();
-        latency.record(Math.max(0, System.currentTimeMillis() - d.ts()), TimeUnit.MILLISECONDS);
-      }
+    /** A message published at {@code publishTs} (epoch ms) was written to a client. */
+    public void delivered(long publishTs) {
+      delivered.increment();
+      latency.record(Math.max(0, System.currentTimeMillis() - publishTs), TimeUnit.MILLISECONDS);
+    }
 
-      @Override
-      public void dropped(io.pulse.hub.Delivery d, String reason) {
-        PulseMetrics.this.dropped(transport, reason);
-      }
-    };
+    /** A message waiting for a slow client was replaced by a newer one of its channel. */
+    public void conflated() {
+      conflated.increment();
+    }
+
+    /** What is held for slow clients changed by {@code channels} entries and {@code bytes}. */
+    public void held(int channels, long bytes) {
+      held[0].addAndGet(channels);
+      held[1].addAndGet(bytes);
+    }
+
+    public void dropped(String reason) {
+      PulseMetrics.this.dropped(transport, reason);
+    }
+  }
+
+  /** The delivery counters of {@code transport}. */
+  public Deliveries deliveries(String transport) {
+    return new Deliveries(transport);
   }
 
   /** A WebSocket upgrade was accepted; {@code compression} is one of {@link #WS_COMPRESSION}. */

@@ -1,5 +1,6 @@
 package io.pulse.node;
 
+import io.pulse.conn.NodeState;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.LifecycleEvent.LifecycleState;
 import io.pulse.auth.Auth;
@@ -161,7 +162,7 @@ public final class PulseNode {
           membership.onMerged(() -> {
             LOG.warn("this node merged back into the cluster after a split brain (it was on the smaller side);"
                 + " ending its client connections so that they resume against the merged history");
-            vertx.eventBus().publish(io.pulse.Addresses.REJOINED_LOCAL, null, io.pulse.Addresses.LOCAL);
+            vertx.eventBus().publish(io.pulse.messages.Addresses.REJOINED_LOCAL, null, io.pulse.messages.Addresses.LOCAL);
           });
           state.markReady();
           LOG.info("Pulse node '{}' ready: http {}:{} ({} instance(s)), ws {}:{}{} ({} instance(s)), cluster '{}' as {}"

@@ -1,6 +1,6 @@
 package io.pulse.publish;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.channel.Channels;
 import io.pulse.history.History;
 import io.pulse.messages.Envelope;

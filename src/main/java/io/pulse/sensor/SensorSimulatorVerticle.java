@@ -1,6 +1,6 @@
 package io.pulse.sensor;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.cluster.Membership;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

@@ -2,7 +2,7 @@ package io.pulse.ws;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import java.nio.charset.StandardCharsets;
 
 /**

@@ -5,7 +5,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.TextWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.netty.handler.timeout.IdleStateHandler;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
 import io.pulse.net.DrainSignal;

@@ -1,7 +1,7 @@
 package io.pulse.ws;
 
 import io.pulse.conn.CloseCodes;
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.auth.Tokens;
@@ -17,13 +17,13 @@ import io.pulse.cluster.ConnectionReport;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
-import io.pulse.history.HistoryGaps;
+import io.pulse.hub.HistoryGaps;
 import io.pulse.hub.FanOut;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.net.SharedBuffers;
-import io.pulse.node.NodeState;
+import io.pulse.conn.NodeState;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

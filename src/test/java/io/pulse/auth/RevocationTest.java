@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.node.PulseNode;
 import io.pulse.testing.Await;
 import io.pulse.testing.Http;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.hazelcast.core.HazelcastInstance;
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.node.PulseNode;
 import io.pulse.testing.TestNodes;
 import io.pulse.testing.WsTestClient;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.node.PulseNode;
 import io.pulse.testing.Await;
 import io.pulse.testing.TestNodes;

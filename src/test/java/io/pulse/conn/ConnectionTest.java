@@ -7,13 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.auth.Revocations;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History.Replay;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;

@@ -3,7 +3,7 @@ package io.pulse.hub;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pulse.Addresses;
+import io.pulse.messages.Addresses;
 import io.pulse.testing.Await;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;

@@ -1,5 +1,6 @@
 package io.pulse.hub;
 
+import io.pulse.messages.Delivery;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

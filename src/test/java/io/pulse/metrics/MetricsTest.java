@@ -3,7 +3,7 @@ package io.pulse.metrics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.pulse.node.NodeState;
+import io.pulse.conn.NodeState;
 import io.pulse.node.PulseNode;
 import io.pulse.testing.Await;
 import io.pulse.testing.Http;

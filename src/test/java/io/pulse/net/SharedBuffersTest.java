@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
-import io.pulse.hub.Delivery;
+import io.pulse.messages.Delivery;
 import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 

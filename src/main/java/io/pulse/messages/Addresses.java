@@ -1,4 +1,4 @@
-package io.pulse;
+package io.pulse.messages;
 
 import io.vertx.core.eventbus.DeliveryOptions;
 

@@ -1,7 +1,7 @@
-package io.pulse.history;
+package io.pulse.hub;
 
-import io.pulse.hub.Delivery;
-import io.pulse.hub.Hub;
+import io.pulse.messages.Delivery;
+import io.pulse.history.History;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.pulse.node;
+package io.pulse.conn;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.shareddata.LocalMap;

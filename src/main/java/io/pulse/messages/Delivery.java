@@ -1,4 +1,4 @@
-package io.pulse.hub;
+package io.pulse.messages;
 
 /**
  * One message of one channel, ready to be written: {@code envelope} is the envelope JSON, encoded
