@@ -2,6 +2,7 @@ package io.pulse.bridge;
 
 import static io.pulse.testing.TestNodes.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
@@ -189,16 +190,18 @@ class BridgeHeadersTest {
         long deadline = System.nanoTime() + WAIT.toNanos();
         while (answer == null && System.nanoTime() < deadline) {
           Future<Message<Object>> asked = backend.eventBus().request("app.ask", new JsonObject().put("nonce", nonce),
-              new DeliveryOptions().setSendTimeout(5000));
+              new DeliveryOptions().setSendTimeout(2000));
           JsonObject rec = null;
           do {
             JsonObject m = page.poll(Duration.ofMillis(50));
             rec = m != null && "rec".equals(m.getString("type")) && "app.ask".equals(m.getString("address")) ? m : null;
           } while (rec == null && !asked.isComplete());
           if (rec == null) {
+            // Not registered yet (no handler), or sent to where a page of the previous round was
+            // registered (the cluster's view of registrations lags: the message is lost, a timeout).
             Throwable failed = asked.cause();
-            assertEquals(ReplyFailure.NO_HANDLERS, failed instanceof ReplyException re ? re.failureType() : null,
-                String.valueOf(failed));
+            ReplyFailure why = failed instanceof ReplyException re ? re.failureType() : null;
+            assertTrue(why == ReplyFailure.NO_HANDLERS || why == ReplyFailure.TIMEOUT, String.valueOf(failed));
             continue;
           }
           JsonObject replyHeaders = new JsonObject();
