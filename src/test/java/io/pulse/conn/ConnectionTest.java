@@ -19,6 +19,7 @@ import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.testing.Await;
+import io.pulse.testing.FakeBus;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -56,7 +57,7 @@ class ConnectionTest {
   PulseMetrics metrics;
   Connections connections;
   JWTAuth signer;
-  final Map<String, Consumer<Delivery>> bus = new HashMap<>();
+  final FakeBus bus = new FakeBus();
   final Map<String, Replay> history = new HashMap<>();
 
   /** A socket that records what it is given, and is full when told. */
@@ -103,20 +104,7 @@ class ConnectionTest {
         .put("limits.slowConsumer", "drop").put("limits.slowConsumerChannels", new JsonObject().put("alerts.*", new JsonObject().put("default", "disconnect"))));
     metrics = new PulseMetrics(new SimpleMeterRegistry());
     Auth auth = Auth.create(vertx, cfg, null, Revocations.local());
-    Hub hub = new Hub((address, handler) -> {
-      bus.put(address, handler);
-      return new Hub.Registration() {
-        @Override
-        public Future<Void> ready() {
-          return Future.succeededFuture();
-        }
-
-        @Override
-        public void cancel() {
-          bus.remove(address);
-        }
-      };
-    }, d -> { }, null);
+    Hub hub = new Hub(bus, d -> { }, null);
     Connections.Replays replays = wanted -> {
       Map<String, Replay> out = new HashMap<>();
       wanted.keySet().forEach(channel -> out.put(channel, history.getOrDefault(channel, new Replay(List.of(), false, 9))));
@@ -191,10 +179,7 @@ class ConnectionTest {
   void publishLive(String channel, long seq) {
     on(() -> {
       Delivery d = new Delivery(channel, seq, 0, "{\"id\":\"" + seq + "\"}");
-      Consumer<Delivery> h = bus.get(Addresses.channel(channel));
-      if (h != null) {
-        h.accept(d);
-      }
+      bus.publish(d);
       return null;
     });
   }
@@ -245,8 +230,8 @@ class ConnectionTest {
     Refusal max = refusal(() -> ann.subscribe("orders.2", null, null, false, x -> Future.succeededFuture()));
     assertTrue(max.getMessage().contains("limits.maxSubscriptionsPerConnection"), max.getMessage());
     assertEquals(List.of("orders.1", "sensors.*"), List.copyOf(ann.subscriptions()));
-    assertFalse(bus.containsKey(Addresses.channel("orders.2")));
-    assertFalse(bus.containsKey(Addresses.channel("chat.lobby")));
+    assertFalse(bus.live.containsKey(Addresses.channel("orders.2")));
+    assertFalse(bus.live.containsKey(Addresses.channel("chat.lobby")));
     assertEquals(2, refused("bad_request"));
     assertEquals(1, refused("unauthorized"));
     assertEquals(1, refused("forbidden"));
@@ -257,7 +242,7 @@ class ConnectionTest {
       return null;
     });
     assertEquals(0, metrics.subscriptions(PulseMetrics.WS).get());
-    assertTrue(bus.isEmpty(), "the hub let go of the connection's registrations: " + bus.keySet());
+    assertTrue(bus.live.isEmpty(), "the hub let go of the connection's registrations: " + bus.live.keySet());
   }
 
   @Test
@@ -283,8 +268,7 @@ class ConnectionTest {
 
   /** Delivers a live message from inside a step already on the context. */
   void publishLiveLater(String channel, long seq) {
-    Consumer<Delivery> h = bus.get(Addresses.channel(channel));
-    h.accept(new Delivery(channel, seq, 0, "{\"id\":\"" + seq + "\"}"));
+    bus.publish(new Delivery(channel, seq, 0, "{\"id\":\"" + seq + "\"}"));
   }
 
   @Test

@@ -12,52 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 import io.pulse.hub.Hub;
+import io.pulse.testing.FakeBus;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Test;
 
 /** Who gets what, without sockets or a cluster. */
 class HubTest {
-
-  /** A bus that records registrations and lets the test deliver to them. */
-  static final class FakeBus implements Hub.Bus {
-    final Map<String, Consumer<Delivery>> live = new HashMap<>();
-    int registered;
-    int cancelled;
-
-    @Override
-    public Hub.Registration listen(String address, Consumer<Delivery> handler) {
-      registered++;
-      live.put(address, handler);
-      return new Hub.Registration() {
-        @Override
-        public Future<Void> ready() {
-          return Future.succeededFuture();
-        }
-
-        @Override
-        public void cancel() {
-          cancelled++;
-          live.remove(address);
-        }
-      };
-    }
-
-    /** Publishes like PublishVerticle: on the channel address and every prefix address. */
-    void publish(String channel, long seq) {
-      Delivery d = new Delivery(channel, seq, System.currentTimeMillis(), "{\"seq\":" + seq + "}");
-      deliver("pulse.ch." + channel, d);
-      for (String p : io.pulse.channel.Channels.prefixes(channel)) {
-        deliver("pulse.pat." + p, d);
-      }
-    }
-
-    void deliver(String address, Delivery d) {
-      Consumer<Delivery> h = live.get(address);
-      if (h != null) {
-        h.accept(d);
-      }
-    }
-  }
 
   /**
    * A session that records what it writes; its socket "flushes" only when told to, and is full,

@@ -87,7 +87,7 @@ class SessionConflationTest {
     }
   }
 
-  final HubTest.FakeBus bus = new HubTest.FakeBus();
+  final io.pulse.testing.FakeBus bus = new io.pulse.testing.FakeBus();
   final Hub hub = new Hub(bus, d -> { }, new HubTest.FakeGaps());
 
   /** written (a client's view): per channel, delivered count plus every conflated count. */
