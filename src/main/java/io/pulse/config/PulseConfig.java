@@ -1,18 +1,13 @@
 package io.pulse.config;
 
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import io.pulse.hub.SlowPolicies;
-import io.pulse.hub.SlowPolicy;
 
 /**
  * The node's typed configuration (SPEC §1).
@@ -55,12 +50,12 @@ public final class PulseConfig {
       Key.integer("history.size", 100, 1, 10_000),
       Key.integer("history.ttlSeconds", 300, 1, 7 * 86400),
       Key.integer("history.retireCheckSeconds", 60, 1, 86400),
-      Key.integer("limits.maxConnections", 20000, 1, 1_000_000),
-      Key.integer("limits.maxMessageBytes", 65536, 256, 16 * 1024 * 1024),
-      Key.integer("limits.maxSubscriptionsPerConnection", 100, 1, 10_000),
-      Key.integer("limits.inboundPerSecond", 20, 1, 100_000),
-      Key.integer("limits.inboundBurst", 40, 1, 100_000),
-      Key.integer("limits.sendQueueBytes", 1_048_576, 1024, 1 << 30),
+      Key.integer("limits.maxConnections", Limits.DEFAULT_MAX_CONNECTIONS, 1, 1_000_000),
+      Key.integer("limits.maxMessageBytes", Limits.DEFAULT_MAX_MESSAGE_BYTES, 256, 16 * 1024 * 1024),
+      Key.integer("limits.maxSubscriptionsPerConnection", Limits.DEFAULT_MAX_SUBSCRIPTIONS_PER_CONNECTION, 1, 10_000),
+      Key.integer("limits.inboundPerSecond", Limits.DEFAULT_INBOUND_PER_SECOND, 1, 100_000),
+      Key.integer("limits.inboundBurst", Limits.DEFAULT_INBOUND_BURST, 1, 100_000),
+      Key.integer("limits.sendQueueBytes", Limits.DEFAULT_SEND_QUEUE_BYTES, 1024, 1 << 30),
       Key.choice("limits.slowConsumer", "disconnect", "disconnect", "drop", "conflate"),
       Key.list("limits.slowConsumerAllowed", "disconnect", "drop", "conflate"),
       Key.object("limits.slowConsumerChannels", new JsonObject()),
@@ -80,18 +75,9 @@ public final class PulseConfig {
       Key.integer("chat.moderation.timeoutMs", 2000, 50, 60_000),
       Key.choice("chat.moderation.onFailure", "reject", "reject", "allow"));
 
-  /** An event-bus address a page may use, or a prefix pattern {@code a.b.*}. */
-  private static final java.util.regex.Pattern ADDRESS =
-      java.util.regex.Pattern.compile("[A-Za-z0-9_-]+(\\.[A-Za-z0-9_-]+)*(\\.\\*)?");
-
-  private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
-
-  static {
-    KEYS.forEach(k -> BY_NAME.put(k.name(), k));
-  }
-
   private final Map<String, Object> values;
-  private SlowPolicies slowPolicies; // built by validate()
+  private SlowPolicies slowPolicies; // built once the values are checked
+  private Limits limits;
 
   private PulseConfig(Map<String, Object> values) {
     this.values = values;
@@ -109,148 +95,21 @@ public final class PulseConfig {
 
   /**
    * Loads the node configuration: {@code file} (or {@code conf/pulse.json} if it exists when
-   * {@code file} is null), then the environment, then system properties.
+   * {@code file} is null), then the environment, then system properties ({@link ConfigSources}).
    */
   public static PulseConfig load(Path file, Map<String, String> env, Map<String, String> sysProps) {
-    JsonObject json = new JsonObject();
-    Path path = file != null ? file : (Files.isRegularFile(DEFAULT_FILE) ? DEFAULT_FILE : null);
-    if (path != null) {
-      try {
-        json = new JsonObject(Files.readString(path));
-      } catch (IOException e) {
-        throw new ConfigException("config file " + path + " cannot be read: " + e.getMessage());
-      } catch (DecodeException | ClassCastException e) {
-        throw new ConfigException("config file " + path + " is not a JSON object: " + firstLine(e.getMessage()));
-      }
-    }
-    return resolve(json, env, sysProps);
+    return resolve(ConfigSources.read(file), env, sysProps);
   }
 
   static PulseConfig resolve(JsonObject file, Map<String, String> env, Map<String, String> sysProps) {
-    Map<String, Object> values = new HashMap<>();
-    KEYS.forEach(k -> values.put(k.name(), k.defaultValue()));
-
-    Map<String, Object> flat = new LinkedHashMap<>();
-    flatten("", file, flat);
-    flat.forEach((name, raw) -> values.put(name, known(name, "in the config file").fromJson(raw, "config file")));
-
-    Map<String, Key> byEnv = new HashMap<>();
-    KEYS.forEach(k -> {
-      byEnv.put(k.envName(), k);
-      byEnv.put(k.compactEnvName(), k);
-    });
-    env.forEach((name, raw) -> {
-      if (name.startsWith("PULSE_")) {
-        Key k = byEnv.get(name);
-        if (k == null) {
-          throw new ConfigException("unknown environment variable " + name + " (no such config key)");
-        }
-        values.put(k.name(), k.fromString(raw, "environment " + name));
-      }
-    });
-    sysProps.forEach((name, raw) -> {
-      if (name.startsWith("pulse.")) {
-        String keyName = name.substring("pulse.".length());
-        values.put(keyName, known(keyName, "as system property -D" + name).fromString(raw, "-D" + name));
-      }
-    });
-    PulseConfig cfg = new PulseConfig(values);
-    cfg.validate();
+    PulseConfig cfg = new PulseConfig(ConfigSources.values(KEYS, file, env, sysProps));
+    ConfigChecks.check(cfg);
+    cfg.slowPolicies = ConfigChecks.slowPolicies(cfg.s("limits.slowConsumer"), cfg.l("limits.slowConsumerAllowed"),
+        (JsonObject) cfg.values.get("limits.slowConsumerChannels"));
+    cfg.limits = new Limits(cfg.i("limits.maxConnections"), cfg.i("limits.maxMessageBytes"),
+        cfg.i("limits.maxSubscriptionsPerConnection"), cfg.i("limits.inboundPerSecond"), cfg.i("limits.inboundBurst"),
+        cfg.i("limits.sendQueueBytes"), cfg.slowPolicies);
     return cfg;
-  }
-
-  private static Key known(String name, String where) {
-    Key k = BY_NAME.get(name);
-    if (k == null) {
-      throw new ConfigException("unknown config key '" + name + "' " + where);
-    }
-    return k;
-  }
-
-  private static void flatten(String prefix, JsonObject json, Map<String, Object> out) {
-    for (Map.Entry<String, Object> e : json) {
-      String name = prefix + e.getKey();
-      if (e.getValue() instanceof JsonObject nested && !BY_NAME.containsKey(name)) {
-        flatten(name + ".", nested, out);
-      } else {
-        out.put(name, e.getValue());
-      }
-    }
-  }
-
-  /** Checks that span several keys. */
-  private void validate() {
-    if (!wsPath().startsWith("/") || wsPath().contains("?")) {
-      throw new ConfigException("config key 'ws.path' must start with '/' and hold no query, got '" + wsPath() + "'");
-    }
-    if (clusterMembers().isEmpty()) {
-      throw new ConfigException("config key 'cluster.members' must list at least one member");
-    }
-    if (clusterName().isBlank()) {
-      throw new ConfigException("config key 'cluster.name' must not be empty");
-    }
-    if (inboundBurst() < inboundPerSecond()) {
-      throw new ConfigException("config key 'limits.inboundBurst' must be at least limits.inboundPerSecond ("
-          + inboundPerSecond() + "), got " + inboundBurst());
-    }
-    if (wsPingSeconds() >= wsIdleTimeoutSeconds()) {
-      throw new ConfigException("config key 'ws.pingSeconds' must be below ws.idleTimeoutSeconds ("
-          + wsIdleTimeoutSeconds() + "), got " + wsPingSeconds());
-    }
-    if (sseKeepAliveSeconds() >= httpIdleTimeoutSeconds()) {
-      throw new ConfigException("config key 'http.idleTimeoutSeconds' must be above sse.keepAliveSeconds ("
-          + sseKeepAliveSeconds() + "), got " + httpIdleTimeoutSeconds());
-    }
-    String key = jwtKey();
-    boolean pem = key.contains("-----BEGIN");
-    if ("jwt".equals(authMode()) && key.isBlank()) {
-      throw new ConfigException("config key 'auth.jwt.key' is required when auth.mode is jwt (or set PULSE_AUTH_JWT_KEY)");
-    }
-    if (!key.isBlank() && "HS256".equals(jwtAlgorithm()) && pem) {
-      throw new ConfigException("config key 'auth.jwt.key' looks like a PEM key but auth.jwt.algorithm is HS256"
-          + " (set RS256 or ES256)");
-    }
-    if (!key.isBlank() && "HS256".equals(jwtAlgorithm()) && key.length() < 32) {
-      throw new ConfigException("config key 'auth.jwt.key' must be at least 32 characters for HS256");
-    }
-    if ("jwt".equals(authMode()) && !"HS256".equals(jwtAlgorithm()) && !pem) {
-      throw new ConfigException("config key 'auth.jwt.key' must be a PEM public key for " + jwtAlgorithm());
-    }
-    for (String key2 : List.of("bridge.inbound", "bridge.outbound")) {
-      for (String a : l(key2)) {
-        checkAddress(key2, a, true);
-      }
-    }
-    if (!moderationAddress().isEmpty()) {
-      checkAddress("chat.moderation.address", moderationAddress(), false);
-    }
-    if (!apiKey().isEmpty() && apiKey().length() < 16) {
-      throw new ConfigException("config key 'auth.apiKey' must be at least 16 characters (or empty: no HTTP revocation)");
-    }
-    for (String p : l("limits.slowConsumerAllowed")) {
-      if (SlowPolicy.of(p) == null) {
-        throw new ConfigException("config key 'limits.slowConsumerAllowed' must list only " + SlowPolicy.names()
-            + ", got '" + p + "'");
-      }
-    }
-    try {
-      slowPolicies = SlowPolicies.parse(s("limits.slowConsumer"), l("limits.slowConsumerAllowed"),
-          (JsonObject) values.get("limits.slowConsumerChannels"));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("config key 'limits.slowConsumerChannels' " + e.getMessage());
-    }
-  }
-
-  /** Pulse's own addresses ({@code pulse.*}) stay off the bridge: they would bypass rights and limits. */
-  private static void checkAddress(String key, String address, boolean patternAllowed) {
-    if (!ADDRESS.matcher(address).matches() || (!patternAllowed && address.endsWith(".*"))) {
-      throw new ConfigException("config key '" + key + "' has an invalid address '" + address
-          + "' (dot-separated segments of [A-Za-z0-9_-]" + (patternAllowed ? ", optionally ending in .*)" : ")"));
-    }
-    if (address.equals("pulse") || address.startsWith("pulse.")) {
-      throw new ConfigException("config key '" + key + "' must not name Pulse's own addresses (pulse.*), got '"
-          + address + "'; channels are reached as pulse.ch.<channel> under the token's rights");
-    }
   }
 
   /** Every key with its effective value, in table order (tokens and secrets masked). */
@@ -266,16 +125,16 @@ public final class PulseConfig {
     return out;
   }
 
-  private int i(String key) {
+  int i(String key) {
     return (Integer) values.get(key);
   }
 
-  private String s(String key) {
+  String s(String key) {
     return (String) values.get(key);
   }
 
   @SuppressWarnings("unchecked")
-  private List<String> l(String key) {
+  List<String> l(String key) {
     return (List<String>) values.get(key);
   }
 
@@ -343,7 +202,8 @@ public final class PulseConfig {
   /** {@code limits.inboundBurst}: the rate limiter's burst, and the most chat messages a connection may have awaiting moderation. */
   public int inboundBurst() { return i("limits.inboundBurst"); }
   public int sendQueueBytes() { return i("limits.sendQueueBytes"); }
-  public boolean dropSlowConsumers() { return "drop".equals(s("limits.slowConsumer")); }
+  /** The {@code limits.*} keys, typed: what every connection is held to ({@link Limits}). */
+  public Limits limits() { return limits; }
   /**
    * The slow-consumer policies: {@code limits.slowConsumer} (the default),
    * {@code limits.slowConsumerAllowed} and the per-pattern {@code limits.slowConsumerChannels}.
@@ -371,12 +231,4 @@ public final class PulseConfig {
   public int moderationTimeoutMs() { return i("chat.moderation.timeoutMs"); }
   /** {@code chat.moderation.onFailure} is {@code allow}: no answer in time (or no handler) publishes the text. */
   public boolean moderationFailOpen() { return "allow".equals(s("chat.moderation.onFailure")); }
-
-  private static String firstLine(String s) {
-    if (s == null) {
-      return "";
-    }
-    int nl = s.indexOf('\n');
-    return nl < 0 ? s : s.substring(0, nl);
-  }
 }

@@ -55,7 +55,7 @@ public final class Connection {
     this.identity = identity;
     this.session = session;
     this.transport = transport;
-    this.limiter = new RateLimiter(home.cfg.inboundPerSecond(), home.cfg.inboundBurst(), System.nanoTime());
+    this.limiter = new RateLimiter(home.limits.inboundPerSecond(), home.limits.inboundBurst(), System.nanoTime());
     session.onSlow(() -> close(Disconnect.SLOW_CONSUMER));
   }
 
@@ -102,7 +102,7 @@ public final class Connection {
     }
     int n = limiter.refusedInARow();
     Refusal r = home.refused(new Refusal(429, "rate_limited",
-        "over limits.inboundPerSecond (" + home.cfg.inboundPerSecond() + "/s); slow down", "rate_limited",
+        "over limits.inboundPerSecond (" + home.limits.inboundPerSecond() + "/s); slow down", "rate_limited",
         n == 1 || n % 10 == 0));
     if (n >= ABUSE_LIMIT) {
       close(Disconnect.ABUSE);
@@ -131,8 +131,8 @@ public final class Connection {
       r = refusal;
       policy = null;
     }
-    if (r == null && !subscriptions.contains(spec) && subscriptions.size() >= home.cfg.maxSubscriptionsPerConnection()) {
-      r = home.refused(new Refusal(400, "bad_request", "at most " + home.cfg.maxSubscriptionsPerConnection()
+    if (r == null && !subscriptions.contains(spec) && subscriptions.size() >= home.limits.maxSubscriptionsPerConnection()) {
+      r = home.refused(new Refusal(400, "bad_request", "at most " + home.limits.maxSubscriptionsPerConnection()
           + " subscriptions per connection (limits.maxSubscriptionsPerConnection)", "max_subscriptions"));
     }
     if (r != null) {

@@ -4,6 +4,7 @@ import io.pulse.messages.Addresses;
 import io.pulse.auth.Auth;
 import io.pulse.auth.Identity;
 import io.pulse.channel.Channels;
+import io.pulse.config.Limits;
 import io.pulse.config.PulseConfig;
 import io.pulse.history.History;
 import io.pulse.history.History.Replay;
@@ -36,6 +37,7 @@ public final class Connections {
 
   final Vertx vertx;
   final PulseConfig cfg;
+  final Limits limits;
   final Auth auth;
   final Hub hub;
   final Replays replays;
@@ -63,6 +65,7 @@ public final class Connections {
       String transport) {
     this.vertx = vertx;
     this.cfg = cfg;
+    this.limits = cfg.limits();
     this.auth = auth;
     this.hub = hub;
     this.replays = replays;
@@ -98,6 +101,11 @@ public final class Connections {
 
   public PulseConfig config() {
     return cfg;
+  }
+
+  /** What every connection is held to ({@code limits.*}). */
+  public Limits limits() {
+    return limits;
   }
 
   /** The sessions' events, counted under the transport's label. */
@@ -256,7 +264,7 @@ public final class Connections {
    */
   public SlowPolicy policy(String spec, String requested) {
     try {
-      return cfg.slowPolicies().resolve(spec, requested);
+      return limits.slowPolicies().resolve(spec, requested);
     } catch (IllegalArgumentException e) {
       throw refused(Refusal.badRequest(e.getMessage()));
     }

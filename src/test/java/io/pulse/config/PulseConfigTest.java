@@ -35,7 +35,8 @@ class PulseConfigTest {
     assertEquals(300, c.historyTtlSeconds());
     assertEquals(List.of("sensors.*", "cluster.*"), c.publicChannels());
     assertTrue(c.sensorsSingleton());
-    assertFalse(c.dropSlowConsumers());
+    assertEquals(io.pulse.hub.SlowPolicy.DISCONNECT, c.limits().slowPolicies().defaultPolicy());
+    assertEquals(new io.pulse.config.Limits(20_000, 65_536, 100, 20, 40, 1_048_576, c.slowPolicies()), c.limits());
     assertTrue(c.nodeName().endsWith("-8080"));
     assertEquals("auto", c.nodeTransport());
     int halfTheCores = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
