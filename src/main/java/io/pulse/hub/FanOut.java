@@ -126,14 +126,27 @@ public final class FanOut {
         Long.parseLong(h.get(Addresses.HEADER_TS)), body);
   }
 
-  /** On the consumer's event loop: the hubs of this loop directly, the others through their own loop. */
+  /**
+   * On the consumer's event loop: the hubs of other loops first, through their own loop, so that
+   * they start their fan-out at once; then the hubs of this loop, directly. Each hub still gets an
+   * address's messages in the order the consumer heard them.
+   */
   private static void dispatch(Address address, Delivery d) {
     Thread here = Thread.currentThread();
-    for (Listener l : address.listeners) {
+    Listener[] listeners = address.listeners;
+    boolean local = false;
+    for (Listener l : listeners) {
       if (l.thread == here) {
-        l.accept(d);
+        local = true;
       } else {
         l.context.runOnContext(v -> l.accept(d));
+      }
+    }
+    if (local) {
+      for (Listener l : listeners) {
+        if (l.thread == here) {
+          l.accept(d);
+        }
       }
     }
   }

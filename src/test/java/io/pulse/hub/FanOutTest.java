@@ -96,6 +96,53 @@ class FanOutTest {
     }
   }
 
+  /** A verticle whose hub runs {@code handler}; records its event loop. */
+  static final class Hub1 extends VerticleBase {
+    final FanOut fan;
+    final java.util.function.Consumer<io.pulse.messages.Delivery> handler;
+    volatile String thread;
+
+    Hub1(FanOut fan, java.util.function.Consumer<io.pulse.messages.Delivery> handler) {
+      this.fan = fan;
+      this.handler = handler;
+    }
+
+    @Override
+    public Future<?> start() {
+      thread = Thread.currentThread().getName();
+      return fan.bus().listen(ADDRESS, handler).ready();
+    }
+  }
+
+  @Test
+  void otherLoopsStartBeforeTheConsumersOwnLoopFansOut() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      FanOut fan = new FanOut(vertx.eventBus());
+      java.util.concurrent.CountDownLatch otherRan = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.atomic.AtomicReference<Boolean> ownSawOther = new java.util.concurrent.atomic.AtomicReference<>();
+      // The first hub registers the consumer, so messages arrive on its loop; its fan-out waits
+      // (up to 2 s) for the other loop's to have started. Handing off after the local fan-out
+      // would make it wait in vain.
+      Hub1 own = new Hub1(fan, d -> {
+        try {
+          ownSawOther.set(otherRan.await(2, java.util.concurrent.TimeUnit.SECONDS));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      vertx.deployVerticle(own).await();
+      Hub1 other = new Hub1(fan, d -> otherRan.countDown());
+      vertx.deployVerticle(other).await();
+      assertTrue(!own.thread.equals(other.thread), "two loops: " + own.thread);
+      publish(vertx, 1, 1);
+      Await.until(() -> ownSawOther.get() != null, WAIT, "the consumer's own hub ran");
+      assertTrue(ownSawOther.get(), "the other loop's hub started before the consumer's own loop fanned out");
+    } finally {
+      vertx.close().await();
+    }
+  }
+
   private static void publish(Vertx vertx, int from, int to) {
     for (int seq = from; seq <= to; seq++) {
       vertx.eventBus().publish(ADDRESS, "{\"seq\":" + seq + "}", new DeliveryOptions()
