@@ -5,6 +5,7 @@ import io.pulse.auth.Identity;
 import io.pulse.config.PulseConfig;
 import io.pulse.conn.Connection;
 import io.pulse.conn.Connections;
+import io.pulse.conn.Disconnect;
 import io.pulse.conn.Refusal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -159,6 +160,11 @@ public final class EventBusBridge {
   private void refuseSocket(BridgeEvent be, Refusal r) {
     be.socket().write(BridgeFrames.error(r.code, r.getMessage()));
     be.complete(false); // the bridge closes the socket
+  }
+
+  /** Closes every socket of this instance, telling each {@code why}. */
+  public void closeAll(Disconnect why) {
+    connections.closeAll(why);
   }
 
   /** Open sockets of this instance. */

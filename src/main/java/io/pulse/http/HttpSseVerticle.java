@@ -12,6 +12,7 @@ import io.pulse.history.History;
 import io.pulse.hub.HistoryGaps;
 import io.pulse.hub.FanOut;
 import io.pulse.hub.Hub;
+import io.pulse.metrics.MetricsRoutes;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.conn.NodeState;
 import io.vertx.core.Deployable;
@@ -20,24 +21,31 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
- * The HTTP port: Server-Sent Events, the JSON API, health, readiness, metrics and the page.
+ * The HTTP port (SPEC §3, §5): its server, its router and Server-Sent Events ({@code GET /events},
+ * {@link SseHandler}). The other routes are mounted by the class that serves them:
+ * <ul>
+ *   <li>{@link PublishApi}: {@code POST /api/publish};</li>
+ *   <li>{@link HistoryApi}: {@code GET /api/channels/{c}/history}, with its long poll ({@link LongPoll});</li>
+ *   <li>{@link ClusterApi}: {@code GET /api/cluster}, {@code GET /api/config}, {@code GET /api/rooms/{room}/presence};</li>
+ *   <li>{@link TokenApi}: {@code POST /api/token}, {@code POST /api/revoke};</li>
+ *   <li>{@link HealthRoutes}: {@code GET /health}, {@code GET /ready};</li>
+ *   <li>{@link MetricsRoutes}: {@code GET /metrics};</li>
+ *   <li>{@link EventBusBridge}: the event-bus bridge under {@code /eventbus} (when {@code bridge.enabled});</li>
+ *   <li>here: the page and its files from {@code webroot} ({@code GET /}), and JSON errors for
+ *   the rest ({@link HttpErrors}).</li>
+ * </ul>
  *
- * <p>Endpoints: {@code GET /events}, {@code POST /api/publish}, {@code GET /api/channels/{c}/history},
- * {@code GET /api/cluster}, {@code GET /api/rooms/{room}/presence}, {@code POST /api/token}, {@code GET /api/config}, {@code GET /health}, {@code GET /ready},
- * {@code GET /metrics}, {@code GET /}, and the event-bus bridge under {@code /eventbus} ({@link EventBusBridge}). Listens on {@code pulse.ch.*} / {@code pulse.pat.*} through
- * its hub, requests {@link Addresses#PUBLISH} and {@link Addresses#CLUSTER_VIEW}, and reports its
- * counts on {@link Addresses#NODE_CONNECTIONS}.
+ * <p>SSE, the API and the bridge share this instance's hub: it listens on {@code pulse.ch.*} /
+ * {@code pulse.pat.*}. Requests {@link Addresses#PUBLISH}, {@link Addresses#CLUSTER_VIEW} and
+ * {@link Addresses#REVOKE}, and reports its counts on {@link Addresses#NODE_CONNECTIONS}.
  */
 public final class HttpSseVerticle extends VerticleBase {
 
@@ -51,7 +59,6 @@ public final class HttpSseVerticle extends VerticleBase {
   private final int part;
   private SseHandler sse;
   private Connections connections;
-  private Connections bridgeConnections;
   private EventBusBridge bridge;
   private HttpServer server;
   private ConnectionReport report;
@@ -85,36 +92,14 @@ public final class HttpSseVerticle extends VerticleBase {
     NodeState node = NodeState.of(vertx);
     Hub hub = new Hub(fanOut.bus(), d -> metrics.dropped(PulseMetrics.SSE, "reordered"),
         new HistoryGaps(vertx, history, cfg.historySize()));
-    connections = new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, PulseMetrics.SSE).listen();
+    connections = connections(hub, PulseMetrics.SSE);
     report = new ConnectionReport(vertx, PulseMetrics.SSE, part, connections::count, connections::subscriptionCount);
     connections.onChange(report::changed);
     sse = new SseHandler(connections);
-    ApiHandlers api = new ApiHandlers(vertx, cfg, auth, hub, history, presence, metrics, connections);
-    Router router = Router.router(vertx);
-    router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));
-    router.get("/ready").handler(ctx -> {
-      boolean ready = node.ready();
-      ctx.response().setStatusCode(ready ? 200 : 503);
-      ctx.json(new JsonObject().put("status", ready ? "READY" : node.draining() ? "DRAINING" : "STARTING"));
-    });
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    router.get("/events").handler(ctx -> sse.handle(ctx));
-    router.post("/api/publish").handler(BodyHandler.create(false).setBodyLimit(cfg.maxMessageBytes()))
-        .handler(api::publish);
-    router.get("/api/channels/:channel/history").handler(api::history);
-    router.get("/api/cluster").handler(api::cluster);
-    router.get("/api/config").handler(api::config);
-    router.get("/api/rooms/:room/presence").handler(api::presence);
-    router.post("/api/token").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::token);
-    router.post("/api/revoke").handler(BodyHandler.create(false).setBodyLimit(4096)).handler(api::revoke);
     if (cfg.bridgeEnabled()) {
-      bridgeConnections = new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, PulseMetrics.BRIDGE).listen();
-      bridge = new EventBusBridge(vertx, bridgeConnections);
-      bridge.mount(router);
+      bridge = new EventBusBridge(vertx, connections(hub, PulseMetrics.BRIDGE));
     }
-    router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
-    router.route().last().handler(ctx -> ctx.fail(404));
-    router.route().failureHandler(HttpErrors::onFailure);
+    Router router = router(node, hub);
     // The idle timeout closes half-open sockets; streams stay busy with their keep-alive comments.
     // HTTP/1.1 only: browsers never use cleartext HTTP/2, and SSE over h2c would put every stream
     // under HTTP/2 flow control, which the slow-consumer check would misread. Strict thread mode:
@@ -136,6 +121,31 @@ public final class HttpSseVerticle extends VerticleBase {
         });
   }
 
+  /** The routes in the order they are tried: the page's catch-all {@code GET /*} comes after the others. */
+  private Router router(NodeState node, Hub hub) {
+    Router router = Router.router(vertx);
+    new HealthRoutes(node).mount(router);
+    new MetricsRoutes(registry).mount(router);
+    router.get("/events").handler(ctx -> sse.handle(ctx));
+    ApiGuard guard = new ApiGuard(connections);
+    new PublishApi(connections, guard).mount(router);
+    new HistoryApi(vertx, hub, history, auth, guard, cfg.historySize()).mount(router);
+    new ClusterApi(vertx, cfg, presence, auth, guard).mount(router);
+    new TokenApi(vertx, cfg, auth, guard).mount(router);
+    if (bridge != null) {
+      bridge.mount(router);
+    }
+    router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    router.route().last().handler(ctx -> ctx.fail(404));
+    router.route().failureHandler(HttpErrors::onFailure);
+    return router;
+  }
+
+  /** This instance's connections of {@code transport}, on {@code hub}. */
+  private Connections connections(Hub hub, String transport) {
+    return new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, transport).listen();
+  }
+
   /**
    * Ends every stream (browsers reconnect elsewhere with their id), then closes the server without
    * waiting for idle keep-alive connections: Vert.x would otherwise wait for clients to hang up.
@@ -145,8 +155,8 @@ public final class HttpSseVerticle extends VerticleBase {
     if (sse != null) {
       sse.endAll();
     }
-    if (bridgeConnections != null) {
-      bridgeConnections.closeAll(Disconnect.SHUTDOWN);
+    if (bridge != null) {
+      bridge.closeAll(Disconnect.SHUTDOWN);
     }
     Future<Void> shut = server == null ? Future.succeededFuture() : server.shutdown(Duration.ofMillis(500));
     return shut.onComplete(ar -> {
