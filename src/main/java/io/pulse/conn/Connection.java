@@ -160,6 +160,9 @@ public final class Connection {
 
   private Future<Subscribed> attach(Map<String, SlowPolicy> policies, Map<String, Long> wanted, boolean resets,
       Function<Subscribed, Future<?>> answer) {
+    if (released) {
+      return Future.failedFuture(Refusal.unavailable("the connection is closed")); // nothing may reach the hub
+    }
     List<Future<Void>> ready = new ArrayList<>(policies.size());
     policies.forEach((spec, policy) -> {
       if (subscriptions.add(spec)) {

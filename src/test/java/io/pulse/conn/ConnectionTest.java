@@ -388,6 +388,21 @@ class ConnectionTest {
   }
 
   @Test
+  @DisplayName("a closed connection subscribes to nothing: the hub never holds its session")
+  void closedSubscribesNothing() {
+    Socket s = socket();
+    Connection c = open(Identity.ANONYMOUS, s);
+    on(() -> {
+      c.closed("client_closed");
+      return null;
+    });
+    assertEquals("unavailable", refusal(() -> c.subscribe("sensors.s1", null, null, false, x -> Future.succeededFuture())).code);
+    assertTrue(bus.live.isEmpty(), "no registration for a closed connection: " + bus.live.keySet());
+    assertEquals(1, metrics.count("pulse.disconnects", "transport", "ws", "reason", "client_closed"));
+    assertEquals(0, on(connections::count));
+  }
+
+  @Test
   @DisplayName("admission: Origin, then the node's state, then the token; the slot is taken apart")
   void admission() {
     assertEquals(403, refusal(() -> connections.admit("http://evil.example", null)).status);
