@@ -11,7 +11,7 @@ import io.pulse.chat.Presence;
 import io.pulse.cluster.Membership;
 import io.pulse.config.ConfigException;
 import io.pulse.config.PulseConfig;
-import io.pulse.history.History;
+import io.pulse.history.HistoryConfig;
 import java.io.FileNotFoundException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +56,7 @@ public final class HazelcastConfigs {
       net.getInterfaces().setEnabled(true).setInterfaces(List.of(host));
     }
     c.setProperty("hazelcast.local.localAddress", host);
-    History.configure(c, cfg.historySize(), cfg.historyTtlSeconds(), cfg.clusterQuorum());
+    HistoryConfig.configure(c, cfg.historySize(), cfg.historyTtlSeconds(), cfg.clusterQuorum());
     mergePolicies(c);
     if (simulatorCandidate) {
       c.getMemberAttributeConfig().setAttribute(Membership.SENSORS_ATTRIBUTE, "singleton");
@@ -74,7 +74,7 @@ public final class HazelcastConfigs {
 
   /**
    * The split-brain merge policy of Pulse's other maps, whatever the file says (the history's are
-   * set by {@link History#configure}). Each map is written so that after a heal the larger side's
+   * set by {@link HistoryConfig#configure}). Each map is written so that after a heal the larger side's
    * copy is right and the smaller side's is at best stale (docs: partitions.md):
    * <ul>
    * <li>{@code pulse.presence}: entries keyed by node id, each written only by its node.

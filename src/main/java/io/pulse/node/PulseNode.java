@@ -1,70 +1,41 @@
 package io.pulse.node;
 
-import io.pulse.conn.NodeState;
 import com.hazelcast.core.HazelcastInstance;
-import com.hazelcast.core.LifecycleEvent.LifecycleState;
-import io.pulse.auth.Auth;
-import io.pulse.auth.RevokeVerticle;
-import io.pulse.auth.Revocations;
-import io.pulse.chat.Presence;
-import io.pulse.cluster.ClusterVerticle;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.pulse.cluster.Membership;
 import io.pulse.config.PulseConfig;
-import io.pulse.history.History;
-import io.pulse.history.HistoryJanitorVerticle;
-import io.pulse.http.HttpSseVerticle;
+import io.pulse.conn.NodeState;
 import io.pulse.metrics.PulseMetrics;
-import io.pulse.net.IoUringSettings;
-import io.pulse.publish.PublishVerticle;
-import io.pulse.sensor.SensorSimulatorVerticle;
-import io.pulse.ws.WsVerticle;
-import io.vertx.core.Deployable;
-import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
-import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.core.transport.Transport;
-import io.vertx.core.json.JsonObject;
-import io.vertx.micrometer.MicrometerMetricsOptions;
-import io.vertx.micrometer.VertxPrometheusOptions;
-import io.micrometer.core.instrument.config.MeterFilter;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
-import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.vertx.core.VertxBuilder;
-import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Supplier;
 
 /**
- * The composition root of one Pulse node: a clustered Vert.x on Hazelcast, and its verticles
- * (publish API, HTTP/SSE, WebSocket, cluster view, sensor simulator). {@code Main} starts one; tests start
- * several in one JVM.
+ * The composition root of one Pulse node: a clustered Vert.x on Hazelcast ({@link ClusteredVertx}),
+ * and its verticles (publish API, HTTP/SSE, WebSocket, cluster view, sensor simulator;
+ * {@link NodeDeployment}); closed by {@link NodeShutdown}, watched by {@link MemberWatch}.
+ * {@code Main} starts one; tests start several in one JVM.
  */
 public final class PulseNode {
-
-  private static final Logger LOG = LoggerFactory.getLogger(PulseNode.class);
 
   private final PulseConfig cfg;
   private final Vertx vertx;
   private final String nodeId;
   private final PulseMetrics metrics;
-  private HazelcastInstance hz;
-  private Membership membership;
-  private String wsDeployment;
-  private String httpDeployment;
-  private volatile boolean closing;
-  private SensorSimulatorVerticle sensors;
+  private final NodeDeployment deployment;
+  private final NodeShutdown shutdown;
+  private final MemberWatch watch;
 
-  private PulseNode(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics) {
+  private PulseNode(PulseConfig cfg, Vertx vertx, HazelcastInstance hz, Membership membership,
+      PrometheusMeterRegistry registry) {
     this.cfg = cfg;
     this.vertx = vertx;
-    this.nodeId = nodeId;
-    this.metrics = metrics;
+    this.nodeId = membership.localId();
+    this.metrics = new PulseMetrics(registry);
+    this.deployment = new NodeDeployment(cfg, vertx, nodeId, metrics, hz, membership, registry);
+    this.shutdown = new NodeShutdown(cfg, vertx, deployment);
+    this.watch = new MemberWatch(hz, membership, shutdown::started);
   }
 
   /**
@@ -72,163 +43,30 @@ public final class PulseNode {
    * an application embedding its own verticles (publishers, say) needs.
    */
   public static Future<Vertx> clusteredVertx(PulseConfig cfg, PrometheusMeterRegistry metrics) {
-    return clusteredVertx(cfg, metrics, false);
+    return ClusteredVertx.start(cfg, metrics, false);
   }
 
-  private static Future<Vertx> clusteredVertx(PulseConfig cfg, PrometheusMeterRegistry metrics, boolean simulatorCandidate) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg, simulatorCandidate));
-    VertxOptions options = new VertxOptions()
-        .setEventBusOptions(new EventBusOptions().setHost(cfg.clusterHost()).setPort(0));
-    VertxBuilder builder = Vertx.builder().withClusterManager(manager).withTransport(transport(cfg.nodeTransport()));
-    if (metrics != null) {
-      options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-          .setJvmMetricsEnabled(true)
-          .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true).setPublishQuantiles(false)));
-      builder.withMetrics(new MicrometerMetricsFactory(metrics));
-    }
-    return builder.with(options).buildClustered();
-  }
-
-  /**
-   * The socket transport for {@code node.transport}. {@code auto} takes io_uring where the kernel
-   * allows it, else epoll, else Java NIO: on Linux the native ones cost less CPU per write (the
-   * benchmark measured it; src/site/markdown/performance.md). A transport named explicitly but unavailable
-   * falls back to NIO, with a warning from Vert.x. Applies {@link IoUringSettings} first.
-   */
+  /** The socket transport for {@code node.transport} (see {@link NodeTransport#of}). */
   public static Transport transport(String name) {
-    IoUringSettings.apply();
-    return switch (name) {
-      case "io_uring" -> Transport.IO_URING;
-      case "epoll" -> Transport.EPOLL;
-      case "nio" -> Transport.NIO;
-      default -> Transport.IO_URING != null && Transport.IO_URING.available() ? Transport.IO_URING
-          : Transport.EPOLL != null && Transport.EPOLL.available() ? Transport.EPOLL : Transport.NIO;
-    };
-  }
-
-  /**
-   * A Prometheus registry for one node. Three of Micrometer's JVM meters are left out because
-   * their names ({@code jvm_compilation_time_ms_total}, {@code process_cpu_time_ns_total},
-   * {@code system_cpu_count}) fail {@code promtool check metrics}; {@code process_cpu_usage} remains.
-   */
-  static PrometheusMeterRegistry newRegistry() {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    registry.config().meterFilter(MeterFilter.denyNameStartsWith("jvm.compilation"));
-    registry.config().meterFilter(MeterFilter.denyNameStartsWith("process.cpu.time"));
-    registry.config().meterFilter(MeterFilter.denyNameStartsWith("system.cpu.count"));
-    return registry;
+    return NodeTransport.of(name);
   }
 
   /** Joins the cluster, deploys every verticle, and completes once the node is ready. */
   public static Future<PulseNode> start(PulseConfig cfg) {
-    PrometheusMeterRegistry registry = newRegistry();
+    PrometheusMeterRegistry registry = ClusteredVertx.newRegistry();
     boolean candidate = cfg.sensorsEnabled() && cfg.sensorsSingleton();
-    return clusteredVertx(cfg, registry, candidate).compose(vertx -> {
+    return ClusteredVertx.start(cfg, registry, candidate).compose(vertx -> {
       HazelcastInstance hz = ((HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager())
           .getHazelcastInstance();
-      Membership membership = new Membership(hz);
-      PulseNode node = new PulseNode(cfg, vertx, membership.localId(),
-          new PulseMetrics(registry));
-      return node.deploy(hz, membership, registry)
+      PulseNode node = new PulseNode(cfg, vertx, hz, new Membership(hz), registry);
+      return node.deployment.deploy().map(node)
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });
   }
 
-  private Future<PulseNode> deploy(HazelcastInstance hz, Membership membership, PrometheusMeterRegistry registry) {
-    this.hz = hz;
-    this.membership = membership;
-    NodeState state = NodeState.of(vertx);
-    state.maxConnections(cfg.maxConnections());
-    Presence presence = new Presence(vertx, hz, membership);
-    long startedAt = System.currentTimeMillis();
-    // The shared Hazelcast objects first (creating their proxies may block), then the verticles.
-    return vertx.executeBlocking(() -> new History(vertx, hz, cfg.historySize(), cfg.historyRetireCheckSeconds()), false)
-        .compose(history -> vertx.executeBlocking(() -> new Revocations(hz, cfg.revokeSeconds()), false)
-            .compose(revocations -> devSecret(hz)
-                .map(secret -> Auth.create(vertx, cfg, secret, revocations))
-                .compose(auth -> deployTransports(auth, history, revocations, presence, registry))))
-        .compose(id -> vertx.deployVerticle(new ClusterVerticle(membership, metrics, new JsonObject()
-            .put("id", nodeId).put("name", cfg.nodeName())
-            .put("httpPort", httpPort()).put("wsPort", wsPort()).put("startedAt", startedAt))))
-        .compose(id -> {
-          if (!cfg.sensorsEnabled()) {
-            return Future.succeededFuture(id);
-          }
-          sensors = new SensorSimulatorVerticle(membership, cfg.sensorsSingleton(), cfg.sensorsCount(),
-              cfg.sensorsIntervalMs(), cfg.nodeName());
-          return vertx.deployVerticle(sensors);
-        })
-        .map(id -> {
-          membership.onMerged(() -> {
-            LOG.warn("this node merged back into the cluster after a split brain (it was on the smaller side);"
-                + " ending its client connections so that they resume against the merged history");
-            vertx.eventBus().publish(io.pulse.messages.Addresses.REJOINED_LOCAL, null, io.pulse.messages.Addresses.LOCAL);
-          });
-          state.markReady();
-          LOG.info("Pulse node '{}' ready: http {}:{} ({} instance(s)), ws {}:{}{} ({} instance(s)), cluster '{}' as {}"
-              + " with {} member(s) {}, auth {}, transport {}",
-              cfg.nodeName(), cfg.httpHost(), httpPort(), cfg.httpInstances(), cfg.wsHost(), wsPort(), cfg.wsPath(),
-              cfg.wsInstances(), cfg.clusterName(), nodeId,
-              membership.memberIds().size(), cfg.clusterMembers(), cfg.authMode(),
-              transportName(vertx));
-          if ("dev".equals(cfg.authMode())) {
-            LOG.warn("auth.mode is 'dev': anyone may subscribe and publish to any channel. Use jwt in production.");
-          }
-          return this;
-        });
-  }
-
-  /** The publish API, revocation, the history janitor, then the transports. */
-  private Future<String> deployTransports(Auth auth, History history, Revocations revocations, Presence presence,
-      PrometheusMeterRegistry registry) {
-    Supplier<Deployable> http = HttpSseVerticle.instances(vertx, cfg, auth, history, presence, metrics, registry);
-    Supplier<Deployable> ws = WsVerticle.instances(vertx, cfg, auth, history, presence, membership, metrics, nodeId);
-    return vertx.deployVerticle(new PublishVerticle(history, metrics, cfg.maxMessageBytes()))
-        .compose(id -> vertx.deployVerticle(new RevokeVerticle(revocations, metrics)))
-        .compose(id -> vertx.deployVerticle(new HistoryJanitorVerticle(history, metrics, cfg.historyRetireCheckSeconds())))
-        .compose(id -> vertx.deployVerticle(http, new DeploymentOptions().setInstances(cfg.httpInstances())))
-        .onSuccess(id -> httpDeployment = id)
-        .compose(id -> vertx.deployVerticle(ws, new DeploymentOptions().setInstances(cfg.wsInstances())))
-        .onSuccess(id -> wsDeployment = id);
-  }
-
-  /**
-   * The secret that signs dev-mode tokens: one per cluster (the first node's random value), so a
-   * token minted on any node is accepted on every node. Unused in jwt mode.
-   */
-  private Future<String> devSecret(HazelcastInstance hz) {
-    if (!"dev".equals(cfg.authMode()) || !cfg.jwtKey().isEmpty()) {
-      return Future.succeededFuture("");
-    }
-    return vertx.executeBlocking(() -> {
-      byte[] random = new byte[32];
-      new java.security.SecureRandom().nextBytes(random);
-      String mine = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(random);
-      String existing = hz.<String, String>getMap("pulse.auth").putIfAbsent("dev-secret", mine);
-      return existing != null ? existing : mine;
-    }, false);
-  }
-
-  /** "io_uring", "epoll" or "nio": the transport in use (the one asked for may have been unavailable). */
-  static String transportName(Vertx vertx) {
-    String impl = ((io.vertx.core.internal.VertxInternal) vertx).transport().getClass().getSimpleName();
-    return impl.startsWith("IoUring") ? "io_uring" : impl.startsWith("Epoll") ? "epoll" : "nio";
-  }
-
   /** Drains (readiness off, streams ended), leaves the cluster and closes. */
   public Future<Void> close() {
-    closing = true;
-    NodeState.of(vertx).markDraining();
-    LOG.info("Pulse node '{}' shutting down", cfg.nodeName());
-    // Transports first, while the publish API still runs: WebSocket clients get 1001 and their
-    // rooms a leave, SSE streams end cleanly. Then the rest, and the cluster.
-    Future<?> transports = (wsDeployment == null ? Future.succeededFuture() : vertx.undeploy(wsDeployment))
-        .transform(ar -> httpDeployment == null ? Future.succeededFuture() : vertx.undeploy(httpDeployment));
-    // Not chained with compose: a future bound to an event loop never completes once Vert.x has
-    // closed its event loops; this promise belongs to no context.
-    Promise<Void> closed = Promise.promise();
-    transports.onComplete(ar -> vertx.close().onComplete(closed));
-    return closed.future();
+    return shutdown.close();
   }
 
   /**
@@ -236,9 +74,7 @@ public final class PulseNode {
    * heartbeat timeout ({@code hazelcast.max.no.heartbeat.seconds}) and the cluster dropped it.
    */
   public PauseGuard pauseGuard(Runnable onExpelled) {
-    String configured = hz.getConfig().getProperty("hazelcast.max.no.heartbeat.seconds");
-    long seconds = configured == null ? 60 : Long.parseLong(configured.trim());
-    return new PauseGuard(seconds * 1000, membership::memberIds, onExpelled);
+    return watch.pauseGuard(onExpelled);
   }
 
   /**
@@ -249,16 +85,7 @@ public final class PulseNode {
    * {@code onLost} runs on a thread of its own (not Hazelcast's, which is stopping the member).
    */
   public void onMemberLost(Runnable onLost) {
-    AtomicBoolean fired = new AtomicBoolean();
-    hz.getLifecycleService().addLifecycleListener(event -> {
-      LifecycleState state = event.getState();
-      boolean stopping = state == LifecycleState.SHUTTING_DOWN || state == LifecycleState.SHUTDOWN;
-      if (stopping && !closing && fired.compareAndSet(false, true)) {
-        LOG.error("this node's Hazelcast member stopped ({}) while the node was running; leaving, to be restarted",
-            state);
-        new Thread(onLost, "pulse-member-lost").start();
-      }
-    });
+    watch.onMemberLost(onLost);
   }
 
   public Vertx vertx() {
@@ -287,6 +114,6 @@ public final class PulseNode {
 
   /** True while this node runs the sensor simulator. Read from tests; a snapshot. */
   public boolean runsSensors() {
-    return sensors != null && sensors.running();
+    return deployment.runsSensors();
   }
 }
