@@ -80,8 +80,25 @@ public final class History {
 
   /** Appends a message; the future holds its id (as a number). */
   public Future<Long> append(String channel, String tail) {
+    return appender(channel).compose(a -> a.add(tail));
+  }
+
+  /** The second step of an append: the add to the channel's ring buffer, sent at once. */
+  @FunctionalInterface
+  public interface Appender {
+    /** Sends the add now; the future holds the message's id. */
+    Future<Long> add(String tail);
+  }
+
+  /**
+   * The first step of an append: the channel's ring buffer, found (at once when this node knows
+   * it; else after a lookup, which may complete for several callers in any order). A caller that
+   * needs ids in the order of its appends sends each add only after the previous one was sent
+   * (the ring buffer numbers adds in the order they reach it): see {@code PublishVerticle}.
+   */
+  public Future<Appender> appender(String channel) {
     Context ctx = vertx.getOrCreateContext();
-    return slots.slot(ctx, channel, true).compose(s -> HzFutures.on(ctx, s.rb.addAsync(tail, OverflowPolicy.OVERWRITE))
+    return slots.slot(ctx, channel, true).map(s -> tail -> HzFutures.on(ctx, s.rb.addAsync(tail, OverflowPolicy.OVERWRITE))
         .map(s.reg::id));
   }
 

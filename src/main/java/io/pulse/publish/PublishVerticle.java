@@ -28,8 +28,8 @@ import org.slf4j.LoggerFactory;
  * (below {@code cluster.quorum}) the message goes out live with a detached id instead
  * ({@link io.pulse.history.DetachedIds}, docs: partitions.md).
  *
- * <p>Messages of one channel accepted here go out in the order they were accepted, even though
- * the history writes overlap.
+ * <p>Messages of one channel accepted here get their ids, and go out, in the order they were
+ * accepted, even though the history writes overlap (each add is sent once the previous one was).
  */
 public final class PublishVerticle extends VerticleBase {
 
@@ -38,7 +38,8 @@ public final class PublishVerticle extends VerticleBase {
   private final History history;
   private final PulseMetrics metrics;
   private final int maxMessageBytes;
-  private final Map<String, Future<?>> lastPerChannel = new HashMap<>();
+  private final Map<String, Future<?>> lastPerChannel = new HashMap<>(); // per channel: the last reply, for their order
+  private final Map<String, Future<?>> sent = new HashMap<>(); // per channel: the last add sent to the history
 
   public PublishVerticle(History history, PulseMetrics metrics, int maxMessageBytes) {
     this.history = history;
@@ -68,7 +69,16 @@ public final class PublishVerticle extends VerticleBase {
     long ts = System.currentTimeMillis();
     String tail = Envelope.tail(req.event(), ts, req.from(), req.data());
     String channel = req.channel();
-    Future<Long> appended = history.append(channel, tail);
+    // The ring buffer numbers adds in the order they reach it: each add of a channel is sent only
+    // once the previous one was (at once, but for a channel's first messages, which wait for its
+    // ring buffer to be found, and would otherwise be sent in any order).
+    Future<?> sentBefore = sent.get(channel);
+    Future<History.Appender> ready = sentBefore == null ? history.appender(channel)
+        : sentBefore.transform(ignored -> history.appender(channel));
+    Future<Long> appended = ready.compose(a -> a.add(tail));
+    Future<Void> sentHere = ready.mapEmpty(); // completes after the compose above sent the add
+    sent.put(channel, sentHere);
+    sentHere.onComplete(ar -> sent.remove(channel, sentHere));
     Future<?> previous = lastPerChannel.get(channel);
     Future<Long> ordered = previous == null ? appended : previous.transform(ignored -> appended);
     lastPerChannel.put(channel, ordered);
