@@ -12,6 +12,7 @@ import io.pulse.conn.Refusal;
 import io.pulse.conn.ResumeToken;
 import io.pulse.hub.SlowPolicy;
 import io.pulse.net.SharedBuffers;
+import io.pulse.net.VertxInternals;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;
@@ -92,12 +93,6 @@ final class SseHandler implements Handler<RoutingContext> {
     });
   }
 
-  /** The Netty context of the request's HTTP/1.1 connection (Vert.x internals), or null. */
-  private static ChannelHandlerContext channel(RoutingContext ctx) {
-    return ctx.request().connection() instanceof io.vertx.core.http.impl.HttpServerConnection c
-        ? c.channelHandlerContext() : null;
-  }
-
   private void start(RoutingContext ctx, Map<String, SlowPolicy> policies, Identity identity) {
     HttpServerResponse res = ctx.response().setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -117,7 +112,8 @@ final class SseHandler implements Handler<RoutingContext> {
     }
     List<String> specs = List.copyOf(policies.keySet());
     String single = specs.size() == 1 && !Channels.isPattern(specs.get(0)) ? specs.get(0) : null;
-    SseSession session = new SseSession(res, channel(ctx), single, connections.config().sendQueueBytes(),
+    ChannelHandlerContext channel = VertxInternals.context(ctx.request().connection());
+    SseSession session = new SseSession(res, channel, single, connections.config().sendQueueBytes(),
         connections.config().slowPolicies().defaultPolicy(), connections.sessionListener(), singleChannelEvents);
     Connection c = connections.open(identity, session, session);
     res.closeHandler(v -> c.closed("client_closed"));

@@ -53,6 +53,7 @@ public final class PulseNode {
   private final Vertx vertx;
   private final String nodeId;
   private final PulseMetrics metrics;
+  private final String transportName;
   private HazelcastInstance hz;
   private Membership membership;
   private String wsDeployment;
@@ -60,11 +61,12 @@ public final class PulseNode {
   private volatile boolean closing;
   private SensorSimulatorVerticle sensors;
 
-  private PulseNode(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics) {
+  private PulseNode(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics, String transportName) {
     this.cfg = cfg;
     this.vertx = vertx;
     this.nodeId = nodeId;
     this.metrics = metrics;
+    this.transportName = transportName;
   }
 
   /**
@@ -72,14 +74,15 @@ public final class PulseNode {
    * an application embedding its own verticles (publishers, say) needs.
    */
   public static Future<Vertx> clusteredVertx(PulseConfig cfg, PrometheusMeterRegistry metrics) {
-    return clusteredVertx(cfg, metrics, false);
+    return clusteredVertx(cfg, metrics, new HazelcastClusterManager(HazelcastConfigs.build(cfg, false)),
+        transport(cfg.nodeTransport()));
   }
 
-  private static Future<Vertx> clusteredVertx(PulseConfig cfg, PrometheusMeterRegistry metrics, boolean simulatorCandidate) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg, simulatorCandidate));
+  private static Future<Vertx> clusteredVertx(PulseConfig cfg, PrometheusMeterRegistry metrics,
+      HazelcastClusterManager manager, Transport transport) {
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(cfg.clusterHost()).setPort(0));
-    VertxBuilder builder = Vertx.builder().withClusterManager(manager).withTransport(transport(cfg.nodeTransport()));
+    VertxBuilder builder = Vertx.builder().withClusterManager(manager).withTransport(transport);
     if (metrics != null) {
       options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
           .setJvmMetricsEnabled(true)
@@ -123,12 +126,13 @@ public final class PulseNode {
   public static Future<PulseNode> start(PulseConfig cfg) {
     PrometheusMeterRegistry registry = newRegistry();
     boolean candidate = cfg.sensorsEnabled() && cfg.sensorsSingleton();
-    return clusteredVertx(cfg, registry, candidate).compose(vertx -> {
-      HazelcastInstance hz = ((HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager())
-          .getHazelcastInstance();
+    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg, candidate));
+    Transport transport = transport(cfg.nodeTransport());
+    return clusteredVertx(cfg, registry, manager, transport).compose(vertx -> {
+      HazelcastInstance hz = manager.getHazelcastInstance(); // the member the cluster manager started
       Membership membership = new Membership(hz);
       PulseNode node = new PulseNode(cfg, vertx, membership.localId(),
-          new PulseMetrics(registry));
+          new PulseMetrics(registry), transportName(vertx, transport));
       return node.deploy(hz, membership, registry)
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });
@@ -170,7 +174,7 @@ public final class PulseNode {
               cfg.nodeName(), cfg.httpHost(), httpPort(), cfg.httpInstances(), cfg.wsHost(), wsPort(), cfg.wsPath(),
               cfg.wsInstances(), cfg.clusterName(), nodeId,
               membership.memberIds().size(), cfg.clusterMembers(), cfg.authMode(),
-              transportName(vertx));
+              transportName);
           if ("dev".equals(cfg.authMode())) {
             LOG.warn("auth.mode is 'dev': anyone may subscribe and publish to any channel. Use jwt in production.");
           }
@@ -209,10 +213,13 @@ public final class PulseNode {
     }, false);
   }
 
-  /** "io_uring", "epoll" or "nio": the transport in use (the one asked for may have been unavailable). */
-  static String transportName(Vertx vertx) {
-    String impl = ((io.vertx.core.internal.VertxInternal) vertx).transport().getClass().getSimpleName();
-    return impl.startsWith("IoUring") ? "io_uring" : impl.startsWith("Epoll") ? "epoll" : "nio";
+  /**
+   * "io_uring", "epoll" or "nio": the transport in use. Vert.x falls back to NIO when the one
+   * asked for ({@code asked}, as {@link #transport} chose it) is unavailable, so a native one is in
+   * use exactly when Vert.x says a native transport is enabled.
+   */
+  static String transportName(Vertx vertx, Transport asked) {
+    return vertx.isNativeTransportEnabled() ? asked.name() : Transport.NIO.name();
   }
 
   /** Drains (readiness off, streams ended), leaves the cluster and closes. */
