@@ -88,7 +88,7 @@ public final class HttpSseVerticle extends VerticleBase {
     connections = new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, PulseMetrics.SSE).listen();
     report = new ConnectionReport(vertx, PulseMetrics.SSE, part, connections::count, connections::subscriptionCount);
     connections.onChange(report::changed);
-    sse = new SseHandler(connections);
+    sse = new SseHandler(connections, metrics);
     ApiHandlers api = new ApiHandlers(vertx, cfg, auth, hub, history, presence, metrics, connections);
     Router router = Router.router(vertx);
     router.get("/health").handler(ctx -> ctx.json(new JsonObject().put("status", "UP")));

@@ -11,6 +11,7 @@ import io.pulse.conn.Disconnect;
 import io.pulse.conn.Refusal;
 import io.pulse.conn.ResumeToken;
 import io.pulse.hub.SlowPolicy;
+import io.pulse.metrics.PulseMetrics;
 import io.pulse.net.SharedBuffers;
 import io.pulse.net.VertxInternals;
 import io.vertx.core.Future;
@@ -24,6 +25,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /events?channel=…} (SPEC §3): parses the request, opens the stream, and frames what
@@ -32,6 +36,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class SseHandler implements Handler<RoutingContext> {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SseHandler.class);
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
+
   /** The event of a single-channel stream (its id is the message's), built once per message. */
   final SharedBuffers singleChannelEvents = new SharedBuffers(ByteBufAllocator.DEFAULT, SseSession::singleChannelEvent);
 
@@ -39,10 +46,12 @@ final class SseHandler implements Handler<RoutingContext> {
   static final int FULL_RETRY_MS = 10_000;
 
   private final Connections connections;
+  private final PulseMetrics metrics;
   private final int retryMs;
 
-  SseHandler(Connections connections) {
+  SseHandler(Connections connections, PulseMetrics metrics) {
     this.connections = connections;
+    this.metrics = metrics;
     this.retryMs = connections.config().sseRetryMs();
   }
 
@@ -115,6 +124,12 @@ final class SseHandler implements Handler<RoutingContext> {
     ChannelHandlerContext channel = VertxInternals.context(ctx.request().connection());
     SseSession session = new SseSession(res, channel, single, connections.config().sendQueueBytes(),
         connections.config().slowPolicies().defaultPolicy(), connections.sessionListener(), singleChannelEvents);
+    metrics.sseStreamOpened(session.writesDirectly());
+    if (!session.writesDirectly() && WARNED.compareAndSet(false, true)) {
+      // The port is HTTP/1.1 only: this means Vert.x's internals changed (pulse_sse_streams_total{writes}).
+      LOG.warn("SSE streams are written through Vert.x's response, not straight to Netty (more CPU per event):"
+          + " the connection's Netty context or HTTP encoder was not found");
+    }
     Connection c = connections.open(identity, session, session);
     res.closeHandler(v -> c.closed("client_closed"));
     res.exceptionHandler(err -> c.closed(clientWentAway(err) ? "client_closed" : "error"));

@@ -102,6 +102,11 @@ final class SseSession extends Session implements Transport {
     }
   }
 
+  /** True if events go straight to Netty (once the head is written); false if through Vert.x's response. */
+  boolean writesDirectly() {
+    return encoder != null;
+  }
+
   /** Straight to Netty: possible once Vert.x has written the head (and the chunked encoding with it). */
   private boolean direct() {
     return encoder != null && (headWritten || (headWritten = response.headWritten())); // asked until true
