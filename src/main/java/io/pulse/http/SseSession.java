@@ -23,11 +23,12 @@ import java.util.List;
  * One {@code /events} stream: writes {@code id:} and {@code data:} lines (SPEC §3).
  *
  * <p>Events are written straight to the connection's Netty pipeline (its context from
- * {@link VertxInternals#context}), on its event loop, once Vert.x has sent the response head, as ready-made HTTP/1.1 chunks ({@link #chunk}), from the
- * HTTP encoder's position so that the encoder does not wrap them again. On a single-channel
- * stream the id is the message's, so the chunk is the same for every such stream: it is built
- * once per message and shared ({@link SharedBuffers}). A multi-channel stream's id is its own
- * resume token. The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes}.
+ * {@link VertxInternals#context}), on its event loop, once Vert.x has sent the response head, as
+ * ready-made HTTP/1.1 chunks ({@link #chunk}), from the HTTP encoder's position so that the
+ * encoder does not wrap them again. On a single-channel stream the id is the message's, so the
+ * chunk is the same for every such stream: it is built once per message and shared
+ * ({@link SharedBuffers}). A multi-channel stream's id is its own resume token. The socket's
+ * queue is Netty's, bounded by {@code limits.sendQueueBytes}.
  */
 final class SseSession extends Session implements Transport {
 

@@ -17,12 +17,12 @@ import java.nio.charset.StandardCharsets;
  * One WebSocket as the hub sees it: envelopes go out as text frames.
  *
  * <p>Frames are written straight to the connection's Netty pipeline (its context from
- * {@link VertxInternals#context}), on its event loop: a
- * delivery writes the frame built once per message for the whole node ({@link SharedBuffers},
- * {@link Frames}). Vert.x's {@code writeTextMessage} would encode the text and the frame again
- * for every connection and attach a promise, a queued task and a metrics update to every write;
- * fan-out writes one frame per subscriber, so that was most of the cost of a delivery. Every text frame
- * of the connection, replies included, goes this way, so replies and deliveries keep their
+ * {@link VertxInternals#context}), on its event loop: a delivery writes the frame built once per
+ * message for the whole node ({@link SharedBuffers}, {@link Frames}). Vert.x's
+ * {@code writeTextMessage} would encode the text and the frame again for every connection and
+ * attach a promise, a queued task and a metrics update to every write; fan-out writes one frame
+ * per subscriber, so that was most of the cost of a delivery. Every text frame of the
+ * connection, replies included, goes this way, so replies and deliveries keep their
  * order; Vert.x still writes the control frames (ping, close), which need no order with them.
  * The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes} (its high-water mark,
  * set by {@code setWriteQueueMaxSize}).
