@@ -95,7 +95,7 @@ public final class HttpSseVerticle extends VerticleBase {
     connections = connections(hub, PulseMetrics.SSE);
     report = new ConnectionReport(vertx, PulseMetrics.SSE, part, connections::count, connections::subscriptionCount);
     connections.onChange(report::changed);
-    sse = new SseHandler(connections);
+    sse = new SseHandler(connections, metrics);
     if (cfg.bridgeEnabled()) {
       bridge = new EventBusBridge(vertx, connections(hub, PulseMetrics.BRIDGE));
     }

@@ -11,7 +11,9 @@ import io.pulse.conn.Disconnect;
 import io.pulse.conn.Refusal;
 import io.pulse.conn.ResumeToken;
 import io.pulse.hub.SlowPolicy;
+import io.pulse.metrics.PulseMetrics;
 import io.pulse.net.SharedBuffers;
+import io.pulse.net.VertxInternals;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpServerResponse;
@@ -23,6 +25,9 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * {@code GET /events?channel=…} (SPEC §3): parses the request, opens the stream, and frames what
@@ -31,6 +36,9 @@ import java.util.concurrent.ThreadLocalRandom;
  */
 final class SseHandler implements Handler<RoutingContext> {
 
+  private static final Logger LOG = LoggerFactory.getLogger(SseHandler.class);
+  private static final AtomicBoolean WARNED = new AtomicBoolean();
+
   /** The event of a single-channel stream (its id is the message's), built once per message. */
   final SharedBuffers singleChannelEvents = new SharedBuffers(ByteBufAllocator.DEFAULT, SseSession::singleChannelEvent);
 
@@ -38,10 +46,12 @@ final class SseHandler implements Handler<RoutingContext> {
   static final int FULL_RETRY_MS = 10_000;
 
   private final Connections connections;
+  private final PulseMetrics metrics;
   private final int retryMs;
 
-  SseHandler(Connections connections) {
+  SseHandler(Connections connections, PulseMetrics metrics) {
     this.connections = connections;
+    this.metrics = metrics;
     this.retryMs = connections.config().sseRetryMs();
   }
 
@@ -92,12 +102,6 @@ final class SseHandler implements Handler<RoutingContext> {
     });
   }
 
-  /** The Netty context of the request's HTTP/1.1 connection (Vert.x internals), or null. */
-  private static ChannelHandlerContext channel(RoutingContext ctx) {
-    return ctx.request().connection() instanceof io.vertx.core.http.impl.HttpServerConnection c
-        ? c.channelHandlerContext() : null;
-  }
-
   private void start(RoutingContext ctx, Map<String, SlowPolicy> policies, Identity identity) {
     HttpServerResponse res = ctx.response().setChunked(true)
         .putHeader("Content-Type", "text/event-stream; charset=utf-8")
@@ -117,8 +121,15 @@ final class SseHandler implements Handler<RoutingContext> {
     }
     List<String> specs = List.copyOf(policies.keySet());
     String single = specs.size() == 1 && !Channels.isPattern(specs.get(0)) ? specs.get(0) : null;
-    SseSession session = new SseSession(res, channel(ctx), single, connections.config().sendQueueBytes(),
+    ChannelHandlerContext channel = VertxInternals.context(ctx.request().connection());
+    SseSession session = new SseSession(res, channel, single, connections.config().sendQueueBytes(),
         connections.config().slowPolicies().defaultPolicy(), connections.sessionListener(), singleChannelEvents);
+    metrics.sseStreamOpened(session.writesDirectly());
+    if (!session.writesDirectly() && WARNED.compareAndSet(false, true)) {
+      // The port is HTTP/1.1 only: this means Vert.x's internals changed (pulse_sse_streams_total{writes}).
+      LOG.warn("SSE streams are written through Vert.x's response, not straight to Netty (more CPU per event):"
+          + " the connection's Netty context or HTTP encoder was not found");
+    }
     Connection c = connections.open(identity, session, session);
     res.closeHandler(v -> c.closed("client_closed"));
     res.exceptionHandler(err -> c.closed(clientWentAway(err) ? "client_closed" : "error"));

@@ -12,8 +12,8 @@ import io.pulse.conn.Transport;
 import io.pulse.messages.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
-import io.pulse.net.DrainSignal;
 import io.pulse.net.SharedBuffers;
+import io.pulse.net.VertxInternals;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.nio.charset.StandardCharsets;
@@ -22,12 +22,13 @@ import java.util.List;
 /**
  * One {@code /events} stream: writes {@code id:} and {@code data:} lines (SPEC §3).
  *
- * <p>Events are written straight to the connection's Netty pipeline, on its event loop, once
- * Vert.x has sent the response head, as ready-made HTTP/1.1 chunks ({@link #chunk}), from the
- * HTTP encoder's position so that the encoder does not wrap them again. On a single-channel
- * stream the id is the message's, so the chunk is the same for every such stream: it is built
- * once per message and shared ({@link SharedBuffers}). A multi-channel stream's id is its own
- * resume token. The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes}.
+ * <p>Events are written straight to the connection's Netty pipeline (its context from
+ * {@link VertxInternals#context}), on its event loop, once Vert.x has sent the response head, as
+ * ready-made HTTP/1.1 chunks ({@link #chunk}), from the HTTP encoder's position so that the
+ * encoder does not wrap them again. On a single-channel stream the id is the message's, so the
+ * chunk is the same for every such stream: it is built once per message and shared
+ * ({@link SharedBuffers}). A multi-channel stream's id is its own resume token. The socket's
+ * queue is Netty's, bounded by {@code limits.sendQueueBytes}.
  */
 final class SseSession extends Session implements Transport {
 
@@ -98,8 +99,13 @@ final class SseSession extends Session implements Transport {
     if (ctx == null) {
       response.drainHandler(v -> drained());
     } else {
-      DrainSignal.install(ctx, this::drained);
+      VertxInternals.onWritable(ctx, this::drained);
     }
+  }
+
+  /** True if events go straight to Netty (once the head is written); false if through Vert.x's response. */
+  boolean writesDirectly() {
+    return encoder != null;
   }
 
   /** Straight to Netty: possible once Vert.x has written the head (and the chunked encoding with it). */

@@ -45,6 +45,8 @@ public final class PulseMetrics {
   private final Map<String, java.util.concurrent.atomic.AtomicLong[]> conflationHeld = new ConcurrentHashMap<>();
   private final Timer latency;
   private final Map<String, Counter> wsUpgrades = new ConcurrentHashMap<>();
+  private final Counter sseDirect;
+  private final Counter sseThroughVertx;
 
   /**
    * The values of {@code pulse_ws_upgrades_total{compression}}: permessage-deflate negotiated;
@@ -95,10 +97,19 @@ public final class PulseMetrics {
           .description("WebSocket upgrades accepted, by the compression they got (permessage-deflate)")
           .tag("compression", c).register(registry));
     }
+    sseDirect = sseStreams(registry, "direct");
+    sseThroughVertx = sseStreams(registry, "vertx");
     latency = Timer.builder("pulse.delivery.latency")
         .description("From publish to the write to a client socket")
         .serviceLevelObjectives(LATENCY_BUCKETS_MS.stream().map(Duration::ofMillis).toArray(Duration[]::new))
         .register(registry);
+  }
+
+  private static Counter sseStreams(MeterRegistry registry, String writes) {
+    return Counter.builder("pulse.sse.streams")
+        .description("SSE streams opened, by how their events are written: straight to Netty (direct),"
+            + " or through Vert.x's response (vertx) when Vert.x's internals no longer give the connection's context")
+        .tag("writes", writes).register(registry);
   }
 
   /** Meters that go nowhere, for unit tests. */
@@ -191,6 +202,11 @@ public final class PulseMetrics {
   /** A WebSocket upgrade was accepted; {@code compression} is one of {@link #WS_COMPRESSION}. */
   public void wsUpgraded(String compression) {
     wsUpgrades.get(compression).increment();
+  }
+
+  /** An SSE stream was opened; {@code direct}: its events are written straight to Netty. */
+  public void sseStreamOpened(boolean direct) {
+    (direct ? sseDirect : sseThroughVertx).increment();
   }
 
   public void dropped(String transport, String reason) {

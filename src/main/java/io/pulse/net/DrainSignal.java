@@ -8,8 +8,9 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
  * queue fell below its low-water mark, half of {@code limits.sendQueueBytes}), seen before
  * Vert.x's handler, which does not pass it on. Installed only on connections that need it (a
  * slow client under policy {@code conflate}), so an ordinary connection carries no extra handler.
+ * Reached through {@link VertxInternals#onWritable}.
  */
-public final class DrainSignal extends ChannelInboundHandlerAdapter {
+final class DrainSignal extends ChannelInboundHandlerAdapter {
 
   private static final String NAME = "pulse-drain";
   private final Runnable onDrain;
@@ -23,7 +24,7 @@ public final class DrainSignal extends ChannelInboundHandlerAdapter {
    * writable; {@code ctx} is Vert.x's handler context. Once per channel; false if it could not be
    * installed (the channel is closing).
    */
-  public static boolean install(ChannelHandlerContext ctx, Runnable onDrain) {
+  static boolean install(ChannelHandlerContext ctx, Runnable onDrain) {
     if (ctx.pipeline().get(NAME) != null) {
       return true;
     }

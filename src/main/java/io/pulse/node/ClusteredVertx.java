@@ -12,6 +12,7 @@ import io.vertx.core.eventbus.EventBusOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
+import io.vertx.core.transport.Transport;
 import io.vertx.spi.cluster.hazelcast.HazelcastClusterManager;
 
 /**
@@ -29,10 +30,16 @@ final class ClusteredVertx {
    * null for none. {@code simulatorCandidate}: see {@link HazelcastConfigs#build}.
    */
   static Future<Vertx> start(PulseConfig cfg, PrometheusMeterRegistry metrics, boolean simulatorCandidate) {
-    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg, simulatorCandidate));
+    return start(cfg, metrics, new HazelcastClusterManager(HazelcastConfigs.build(cfg, simulatorCandidate)),
+        NodeTransport.of(cfg.nodeTransport()));
+  }
+
+  /** The same with the cluster manager and transport given: the caller keeps them (its Hazelcast member). */
+  static Future<Vertx> start(PulseConfig cfg, PrometheusMeterRegistry metrics, HazelcastClusterManager manager,
+      Transport transport) {
     VertxOptions options = new VertxOptions()
         .setEventBusOptions(new EventBusOptions().setHost(cfg.clusterHost()).setPort(0));
-    VertxBuilder builder = Vertx.builder().withClusterManager(manager).withTransport(NodeTransport.of(cfg.nodeTransport()));
+    VertxBuilder builder = Vertx.builder().withClusterManager(manager).withTransport(transport);
     if (metrics != null) {
       options.setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
           .setJvmMetricsEnabled(true)

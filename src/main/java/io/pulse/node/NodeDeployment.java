@@ -44,12 +44,14 @@ final class NodeDeployment {
   private final HazelcastInstance hz;
   private final Membership membership;
   private final PrometheusMeterRegistry registry;
+  private final String transportName; // the socket transport in use, for the ready line
   private String wsDeployment;
   private String httpDeployment;
   private SensorSimulatorVerticle sensors;
 
   NodeDeployment(PulseConfig cfg, Vertx vertx, String nodeId, PulseMetrics metrics, HazelcastInstance hz,
-      Membership membership, PrometheusMeterRegistry registry) {
+      Membership membership, PrometheusMeterRegistry registry, String transportName) {
+    this.transportName = transportName;
     this.cfg = cfg;
     this.vertx = vertx;
     this.nodeId = nodeId;
@@ -129,7 +131,7 @@ final class NodeDeployment {
         cfg.nodeName(), cfg.httpHost(), state.httpPort(), cfg.httpInstances(), cfg.wsHost(), state.wsPort(), cfg.wsPath(),
         cfg.wsInstances(), cfg.clusterName(), nodeId,
         membership.memberIds().size(), cfg.clusterMembers(), cfg.authMode(),
-        NodeTransport.nameOf(vertx));
+        transportName);
     if ("dev".equals(cfg.authMode())) {
       LOG.warn("auth.mode is 'dev': anyone may subscribe and publish to any channel. Use jwt in production.");
     }

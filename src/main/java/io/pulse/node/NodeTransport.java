@@ -27,9 +27,12 @@ final class NodeTransport {
     };
   }
 
-  /** "io_uring", "epoll" or "nio": the transport in use (the one asked for may have been unavailable). */
-  static String nameOf(Vertx vertx) {
-    String impl = ((io.vertx.core.internal.VertxInternal) vertx).transport().getClass().getSimpleName();
-    return impl.startsWith("IoUring") ? "io_uring" : impl.startsWith("Epoll") ? "epoll" : "nio";
+  /**
+   * "io_uring", "epoll" or "nio": the transport in use. Vert.x falls back to NIO when the one asked
+   * for ({@code asked}, as {@link #of} chose it) is unavailable, so a native one is in use exactly
+   * when Vert.x says a native transport is enabled.
+   */
+  static String nameOf(Vertx vertx, Transport asked) {
+    return vertx.isNativeTransportEnabled() ? asked.name() : Transport.NIO.name();
   }
 }

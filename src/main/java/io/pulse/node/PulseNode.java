@@ -28,12 +28,12 @@ public final class PulseNode {
   private final MemberWatch watch;
 
   private PulseNode(PulseConfig cfg, Vertx vertx, HazelcastInstance hz, Membership membership,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry, String transportName) {
     this.cfg = cfg;
     this.vertx = vertx;
     this.nodeId = membership.localId();
     this.metrics = new PulseMetrics(registry);
-    this.deployment = new NodeDeployment(cfg, vertx, nodeId, metrics, hz, membership, registry);
+    this.deployment = new NodeDeployment(cfg, vertx, nodeId, metrics, hz, membership, registry, transportName);
     this.shutdown = new NodeShutdown(cfg, vertx, deployment);
     this.watch = new MemberWatch(hz, membership, shutdown::started);
   }
@@ -55,10 +55,11 @@ public final class PulseNode {
   public static Future<PulseNode> start(PulseConfig cfg) {
     PrometheusMeterRegistry registry = ClusteredVertx.newRegistry();
     boolean candidate = cfg.sensorsEnabled() && cfg.sensorsSingleton();
-    return ClusteredVertx.start(cfg, registry, candidate).compose(vertx -> {
-      HazelcastInstance hz = ((HazelcastClusterManager) ((io.vertx.core.internal.VertxInternal) vertx).clusterManager())
-          .getHazelcastInstance();
-      PulseNode node = new PulseNode(cfg, vertx, hz, new Membership(hz), registry);
+    HazelcastClusterManager manager = new HazelcastClusterManager(HazelcastConfigs.build(cfg, candidate));
+    Transport transport = NodeTransport.of(cfg.nodeTransport());
+    return ClusteredVertx.start(cfg, registry, manager, transport).compose(vertx -> {
+      HazelcastInstance hz = manager.getHazelcastInstance(); // the member the cluster manager started
+      PulseNode node = new PulseNode(cfg, vertx, hz, new Membership(hz), registry, NodeTransport.nameOf(vertx, transport));
       return node.deployment.deploy().map(node)
           .recover(err -> vertx.close().transform(v -> Future.failedFuture(err)));
     });

@@ -3,8 +3,8 @@ package io.pulse.ws;
 import io.pulse.conn.CloseCodes;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufAllocator;
+import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.compression.DecompressionException;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
@@ -17,12 +17,13 @@ import io.netty.handler.codec.http.websocketx.extensions.WebSocketServerExtensio
 import io.netty.handler.codec.http.websocketx.extensions.compression.PerMessageDeflateServerExtensionHandshaker;
 import io.netty.util.AttributeKey;
 import io.pulse.messages.Delivery;
+import io.pulse.net.VertxInternals;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.function.Function;
 import java.util.zip.Deflater;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,8 +56,6 @@ import org.slf4j.LoggerFactory;
 final class PerMessageDeflate {
 
   private static final Logger LOG = LoggerFactory.getLogger(PerMessageDeflate.class);
-  /** Vert.x's name for its extension handler (HttpServerConnectionHandler). */
-  private static final String VERTX_HANDLER = "webSocketExtensionHandler";
   /** zlib's default: most of the gain of 9 at a fraction of its cost. */
   static final int LEVEL = 6;
   private static final byte[] EMPTY = new byte[0];
@@ -74,27 +73,26 @@ final class PerMessageDeflate {
   /**
    * What the server's connection handler does with {@code ws.compression} on: replace Vert.x's
    * extension handler (installed on every HTTP/1 connection, before any request is read) by one
-   * with Pulse's handshaker. If Vert.x's internals change shape, its own handler stays: the
-   * extension still works, without the inflate limit, and a warning says so once.
+   * with Pulse's handshaker ({@link VertxInternals#replaceWebSocketExtensionHandler}). If Vert.x's
+   * internals change shape, its own handler stays: the extension still works, without the inflate
+   * limit, and a warning says so once.
    */
   static Handler<HttpConnection> installer(int maxMessageBytes) {
-    return conn -> {
-      if (conn instanceof io.vertx.core.http.impl.HttpServerConnection c) {
-        ChannelPipeline pipeline = c.channelHandlerContext().pipeline();
-        if (pipeline.get(VERTX_HANDLER) instanceof WebSocketServerExtensionHandler) {
-          Handshaker handshaker = new Handshaker(maxMessageBytes);
-          pipeline.channel().attr(HANDSHAKER).set(handshaker);
-          pipeline.replace(VERTX_HANDLER, VERTX_HANDLER, new WebSocketServerExtensionHandler(handshaker) {
-            @Override
-            protected void onHttpRequestChannelRead(ChannelHandlerContext ctx, HttpRequest request) throws Exception {
-              handshaker.accepted = false; // each request's offer anew (an upgrade refused, then retried)
-              super.onHttpRequestChannelRead(ctx, request);
-            }
-          });
-          return;
+    Function<Channel, WebSocketServerExtensionHandler> pulses = channel -> {
+      Handshaker handshaker = new Handshaker(maxMessageBytes);
+      channel.attr(HANDSHAKER).set(handshaker);
+      return new WebSocketServerExtensionHandler(handshaker) {
+        @Override
+        protected void onHttpRequestChannelRead(ChannelHandlerContext ctx, HttpRequest request) throws Exception {
+          handshaker.accepted = false; // each request's offer anew (an upgrade refused, then retried)
+          super.onHttpRequestChannelRead(ctx, request);
         }
+      };
+    };
+    return conn -> {
+      if (!VertxInternals.replaceWebSocketExtensionHandler(conn, pulses)) {
+        warnOnce();
       }
-      warnOnce();
     };
   }
 
@@ -114,10 +112,11 @@ final class PerMessageDeflate {
    * completes: the handshaker remembers its answer instead.)
    */
   static boolean negotiated(ServerWebSocket ws) {
-    if (!(ws instanceof WebSocketInternal internal)) {
+    ChannelHandlerContext ctx = VertxInternals.context(ws);
+    if (ctx == null) {
       return false;
     }
-    Handshaker h = internal.channelHandlerContext().channel().attr(HANDSHAKER).get();
+    Handshaker h = ctx.channel().attr(HANDSHAKER).get();
     return h != null && h.accepted;
   }
 
@@ -140,12 +139,9 @@ final class PerMessageDeflate {
    * RSV3 always. Installs that check after the extension decoders; call right after the upgrade.
    */
   static void checkReservedBits(ServerWebSocket ws) {
-    if (ws instanceof WebSocketInternal internal) {
-      ChannelPipeline pipeline = internal.channelHandlerContext().pipeline();
-      String vertx = internal.channelHandlerContext().name();
-      if (pipeline.get(ReservedBits.class) == null) {
-        pipeline.addBefore(vertx, "pulseReservedBits", new ReservedBits());
-      }
+    ChannelHandlerContext vertx = VertxInternals.context(ws);
+    if (vertx != null && vertx.pipeline().get(ReservedBits.class) == null) {
+      vertx.pipeline().addBefore(vertx.name(), "pulseReservedBits", new ReservedBits());
     }
   }
 

@@ -1,8 +1,10 @@
 package io.pulse.ws;
 
+import io.netty.channel.ChannelHandlerContext;
 import io.pulse.conn.CloseCodes;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.pulse.net.VertxInternals;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -53,7 +55,7 @@ final class WsConnection {
     this.maxMessageBytes = maxMessageBytes;
     this.onText = onText;
     this.onBinary = onBinary;
-    DirectWrites.apply(ws);
+    VertxInternals.writeDirectly(ws);
     ws.frameHandler(this::onFrame);
     ws.exceptionHandler(this::onError);
     ws.pongHandler(b -> lastActivity = System.nanoTime());
@@ -98,8 +100,9 @@ final class WsConnection {
     closeFor(err);
     // Vert.x closes the channel as soon as this returns: send what this read produced (answers
     // to the messages before the bad frame, and the close frame) first.
-    if (ws instanceof io.vertx.core.internal.http.WebSocketInternal internal) {
-      internal.channelHandlerContext().flush();
+    ChannelHandlerContext ctx = VertxInternals.context(ws);
+    if (ctx != null) {
+      ctx.flush();
     }
   }
 

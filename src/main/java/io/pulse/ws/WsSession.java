@@ -8,21 +8,21 @@ import io.netty.handler.timeout.IdleStateHandler;
 import io.pulse.messages.Delivery;
 import io.pulse.hub.Session;
 import io.pulse.hub.SlowPolicy;
-import io.pulse.net.DrainSignal;
 import io.pulse.net.SharedBuffers;
+import io.pulse.net.VertxInternals;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 import java.nio.charset.StandardCharsets;
 
 /**
  * One WebSocket as the hub sees it: envelopes go out as text frames.
  *
- * <p>Frames are written straight to the connection's Netty pipeline, on its event loop: a
- * delivery writes the frame built once per message for the whole node ({@link SharedBuffers},
- * {@link Frames}). Vert.x's {@code writeTextMessage} would encode the text and the frame again
- * for every connection and attach a promise, a queued task and a metrics update to every write;
- * fan-out writes one frame per subscriber, so that was most of the cost of a delivery. Every text frame
- * of the connection, replies included, goes this way, so replies and deliveries keep their
+ * <p>Frames are written straight to the connection's Netty pipeline (its context from
+ * {@link VertxInternals#context}), on its event loop: a delivery writes the frame built once per
+ * message for the whole node ({@link SharedBuffers}, {@link Frames}). Vert.x's
+ * {@code writeTextMessage} would encode the text and the frame again for every connection and
+ * attach a promise, a queued task and a metrics update to every write; fan-out writes one frame
+ * per subscriber, so that was most of the cost of a delivery. Every text frame of the
+ * connection, replies included, goes this way, so replies and deliveries keep their
  * order; Vert.x still writes the control frames (ping, close), which need no order with them.
  * The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes} (its high-water mark,
  * set by {@code setWriteQueueMaxSize}).
@@ -42,7 +42,7 @@ final class WsSession extends Session {
     this.ws = ws;
     this.listener = listener;
     this.frames = frames;
-    this.ctx = ws instanceof WebSocketInternal internal ? internal.channelHandlerContext() : null;
+    this.ctx = VertxInternals.context(ws);
     ChannelHandlerContext encoder = ctx == null ? null : ctx.pipeline().context(WebSocketFrameEncoder.class);
     this.framed = encoder != null ? encoder : ctx;
     ws.setWriteQueueMaxSize((int) Math.min(Integer.MAX_VALUE, maxQueuedBytes));
@@ -85,7 +85,7 @@ final class WsSession extends Session {
     if (ctx == null) {
       ws.drainHandler(v -> drained());
     } else {
-      DrainSignal.install(ctx, this::drained);
+      VertxInternals.onWritable(ctx, this::drained);
     }
   }
 

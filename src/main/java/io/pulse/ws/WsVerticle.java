@@ -23,6 +23,7 @@ import io.pulse.hub.Hub;
 import io.pulse.hub.Session;
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.net.SharedBuffers;
+import io.pulse.net.VertxInternals;
 import io.pulse.conn.NodeState;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
@@ -172,8 +173,8 @@ public final class WsVerticle extends VerticleBase {
         });
   }
 
-  /** The WebSocket server's options (shared with the conformance harness). */
-  static HttpServerOptions serverOptions(PulseConfig cfg) {
+  /** The WebSocket server's options (shared with the conformance harness and the tests of io.pulse.net). */
+  public static HttpServerOptions serverOptions(PulseConfig cfg) {
     int max = cfg.maxMessageBytes();
     return new HttpServerOptions()
         .setHost(cfg.wsHost())
@@ -274,7 +275,7 @@ public final class WsVerticle extends VerticleBase {
     clients.add(client);
     conn.onClosing(reason -> closed(client, reason));
     ws.closeHandler(v -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws)));
-    UpgradeLeftovers.drop(ws); // last: nothing here reads the upgrade request any more
+    VertxInternals.dropUpgradeLeftovers(ws); // last: nothing here reads the upgrade request any more
   }
 
   private static String closeReason(ServerWebSocket ws) {

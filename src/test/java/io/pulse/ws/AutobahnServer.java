@@ -3,8 +3,8 @@ package io.pulse.ws;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameEncoder;
 import io.pulse.config.PulseConfig;
+import io.pulse.net.VertxInternals;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 
@@ -32,7 +32,7 @@ public final class AutobahnServer {
         .requestHandler(req -> req.toWebSocket().onSuccess(ws -> {
           PerMessageDeflate.checkReservedBits(ws);
           ChannelHandlerContext framed = PerMessageDeflate.negotiated(ws)
-              ? ((WebSocketInternal) ws).channelHandlerContext().pipeline().context(WebSocketFrameEncoder.class)
+              ? VertxInternals.context(ws).pipeline().context(WebSocketFrameEncoder.class)
               : null;
           WsConnection[] conn = new WsConnection[1];
           conn[0] = new WsConnection(ws, cfg.maxMessageBytes(),

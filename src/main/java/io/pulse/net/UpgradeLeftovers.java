@@ -1,9 +1,8 @@
-package io.pulse.ws;
+package io.pulse.net;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.MultiMap;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.net.impl.VertxHandler;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
@@ -50,24 +49,21 @@ final class UpgradeLeftovers {
   private static final Field QUERY = field(SERVER_WEBSOCKET, "query", String.class);
   private static final AtomicBoolean FAILED_ONCE = new AtomicBoolean();
 
-  /** What {@link #drop} let go of. */
-  record Dropped(boolean request, boolean headers, boolean query) {
-  }
-
   private UpgradeLeftovers() {
   }
 
   /** Drops what {@code ws} keeps from its upgrade request; says what it could drop. */
-  static Dropped drop(ServerWebSocket ws) {
-    return new Dropped(dropRequest(ws), dropHeaders(ws), dropQuery(ws));
+  static VertxInternals.Dropped drop(ServerWebSocket ws) {
+    return new VertxInternals.Dropped(dropRequest(ws), dropHeaders(ws), dropQuery(ws));
   }
 
   private static boolean dropRequest(ServerWebSocket ws) {
-    if (FACTORY == null || !(ws instanceof WebSocketInternal internal)) {
+    ChannelHandlerContext ctx = FACTORY == null ? null : VertxInternals.context(ws);
+    if (ctx == null) {
       return false;
     }
     try {
-      VertxHandler<?> handler = internal.channelHandlerContext().pipeline().get(VertxHandler.class);
+      VertxHandler<?> handler = ctx.pipeline().get(VertxHandler.class);
       if (handler == null) {
         return false;
       }

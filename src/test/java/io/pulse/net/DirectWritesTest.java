@@ -1,10 +1,11 @@
-package io.pulse.ws;
+package io.pulse.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.config.PulseConfig;
 import io.pulse.testing.WsTestClient;
+import io.pulse.ws.WsVerticle;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -29,7 +30,7 @@ class DirectWritesTest {
       CompletableFuture<Boolean> applied = new CompletableFuture<>();
       int port = vertx.createHttpServer(WsVerticle.serverOptions(cfg))
           .requestHandler(req -> req.toWebSocket().onSuccess(ws -> {
-            applied.complete(DirectWrites.apply(ws));
+            applied.complete(VertxInternals.writeDirectly(ws));
             ws.textMessageHandler(text -> {
               ws.writeTextMessage("{\"n\":1}");
               ws.writeTextMessage("{\"n\":2,\"pad\":\"" + "x".repeat(50_000) + "\"}");

@@ -1,8 +1,7 @@
-package io.pulse.ws;
+package io.pulse.net;
 
 import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.net.impl.VertxConnection;
 import io.vertx.core.net.impl.VertxHandler;
 import java.lang.reflect.Constructor;
@@ -50,10 +49,10 @@ final class DirectWrites {
 
   /** True if {@code ws}'s connection now writes directly; call on its event loop, before any write. */
   static boolean apply(ServerWebSocket ws) {
-    if (QUEUE == null || !(ws instanceof WebSocketInternal internal)) {
+    ChannelHandlerContext ctx = QUEUE == null ? null : VertxInternals.context(ws);
+    if (ctx == null) {
       return false;
     }
-    ChannelHandlerContext ctx = internal.channelHandlerContext();
     VertxHandler<?> handler = ctx.pipeline().get(VertxHandler.class);
     if (handler == null || !ctx.executor().inEventLoop()) {
       return false;

@@ -1,4 +1,4 @@
-package io.pulse.ws;
+package io.pulse.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,9 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.config.PulseConfig;
 import io.pulse.testing.WsTestClient;
+import io.pulse.ws.WsVerticle;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.internal.http.WebSocketInternal;
 import io.vertx.core.json.JsonObject;
 import java.lang.ref.WeakReference;
 import java.time.Duration;
@@ -34,7 +34,7 @@ class UpgradeLeftoversTest {
   private Vertx vertx;
 
   /** What the server saw of the one connection: the socket, and a weak reference to its request. */
-  private record Upgraded(ServerWebSocket ws, WeakReference<Object> request, UpgradeLeftovers.Dropped dropped,
+  private record Upgraded(ServerWebSocket ws, WeakReference<Object> request, VertxInternals.Dropped dropped,
       List<String> pipeline) {
   }
 
@@ -54,7 +54,7 @@ class UpgradeLeftoversTest {
     int port = server(seen, true);
     try (WsTestClient client = WsTestClient.connect(port, "/ws?token=" + "t".repeat(400), null)) {
       Upgraded up = seen.get(10, TimeUnit.SECONDS);
-      assertEquals(new UpgradeLeftovers.Dropped(true, true, true), up.dropped(), "every leftover dropped");
+      assertEquals(new VertxInternals.Dropped(true, true, true), up.dropped(), "every leftover dropped");
       assertEquals("/ws", up.ws().uri(), "the URI is the path now");
       assertEquals("/ws", up.ws().path());
       assertNull(up.ws().query(), "the token in the query is gone");
@@ -90,9 +90,9 @@ class UpgradeLeftoversTest {
         .requestHandler(req -> {
           WeakReference<Object> request = new WeakReference<>(req);
           req.toWebSocket().onSuccess(ws -> {
-            UpgradeLeftovers.Dropped dropped = drop ? UpgradeLeftovers.drop(ws) : null;
+            VertxInternals.Dropped dropped = drop ? VertxInternals.dropUpgradeLeftovers(ws) : null;
             ws.textMessageHandler(ws::writeTextMessage);
-            List<String> names = ((WebSocketInternal) ws).channelHandlerContext().pipeline().names();
+            List<String> names = VertxInternals.context(ws).pipeline().names();
             seen.complete(new Upgraded(ws, request, dropped, names));
           });
         })
