@@ -175,7 +175,7 @@ export class Pulse extends Emitter {
   #ref = 0;
   #pending = new Map(); // ref → {ok, fail, timer}
   #subs = new Map(); // channel → Subscription
-  #rooms = new Map(); // room → {name, position, joined, waiters: [{resolve, reject}], retries}
+  #rooms = new Map(); // room → {name, position, joined, first, waiters: [{resolve, reject}]}
   #retries = new Set(); // timers of subscribes and joins tried again
   #onOnline = () => {
     if (this.#wanted && !this.#ws && this.#timers.retry) this.#open();
@@ -326,10 +326,11 @@ export class Pulse extends Emitter {
     this.#openedAt = 0;
     let reconnect = this.#wanted;
     if (code === 1008) reconnect = false; // token revoked, or repeated abuse
-    if (code === 4002) {
-      this.#token = null; // expired: the next connection needs a new one
+    if (code === 4002 && this.#getToken) {
+      this.#token = null; // expired: the next connection asks for a new one
       this.#tokenExp = 0;
-      if (!this.#getToken) reconnect = false;
+    } else if (code === 4002) {
+      reconnect = false; // a fixed token cannot be replaced
     }
     if (!reconnect) {
       this.#wanted = false;
@@ -405,6 +406,7 @@ export class Pulse extends Emitter {
   async #refresh() {
     const ws = this.#ws;
     const retry = (err) => {
+      if (err.code === 'disconnected') return; // the next connection asks for a token anyway
       this[EMIT]('error', err);
       const remaining = this.#tokenExp - Date.now();
       if (ws === this.#ws && remaining > 1000) this.#scheduleRefresh(Date.now() + remaining / 2);
