@@ -119,6 +119,10 @@ function mint(secret, claims) {
 
 const nowS = () => Math.floor(Date.now() / 1000);
 
+/** Every test is bounded; the jwt ones are skipped without a jwt node. */
+const BOUNDED = { timeout: 60000 };
+const WITH_JWT = { ...BOUNDED, skip: !JWT && 'no PJS_JWT' };
+
 /**
  * A loopback TCP proxy to a node's WS port: freeze() stops forwarding on every connection, open or
  * new (a dead peer: the sockets stay open, nothing passes), thaw() lets new connections through
@@ -174,7 +178,7 @@ async function proxy(port) {
 
 // ---------------------------------------------------------------------------------------------
 
-test('subscribe and publish across nodes: a channel, a pattern, ids and envelopes', async () => {
+test('subscribe and publish across nodes: a channel, a pattern, ids and envelopes', BOUNDED, async () => {
   const a = client(wsUrl(N1));
   const b = client(wsUrl(N2));
   const one = a.subscribe('pjs.pub.one');
@@ -216,7 +220,7 @@ test('subscribe and publish across nodes: a channel, a pattern, ids and envelope
   b.disconnect();
 });
 
-test('rooms: join, chat and presence across nodes, join and leave events', async () => {
+test('rooms: join, chat and presence across nodes, join and leave events', BOUNDED, async () => {
   const ann = client(wsUrl(N1), { name: 'ann' });
   const bob = client(wsUrl(N2), { name: 'bob' });
   await Promise.all([connected(ann), connected(bob)]);
@@ -251,7 +255,7 @@ test('rooms: join, chat and presence across nodes, join and leave events', async
   bob.disconnect();
 });
 
-test('errors: typed refusals, and requests while disconnected rejected at once', async () => {
+test('errors: typed refusals, and requests while disconnected rejected at once', BOUNDED, async () => {
   const p = client(wsUrl(N1), { name: 'eve' });
   const t0 = Date.now();
   await assert.rejects(p.publish('pjs.err', 'x', 1), (e) => e instanceof PulseError && e.code === 'disconnected');
@@ -285,7 +289,7 @@ test('errors: typed refusals, and requests while disconnected rejected at once',
   assert.equal(p.state, 'disconnected');
 });
 
-test('backoff: full jitter within min(cap, base·2^attempt), then reset by a stable connection', async () => {
+test('backoff: full jitter within min(cap, base·2^attempt), then reset by a stable connection', BOUNDED, async () => {
   const closed = await new Promise((resolve) => {
     const s = net.createServer().listen(0, '127.0.0.1', () => {
       const port = s.address().port;
@@ -336,7 +340,7 @@ test('backoff: full jitter within min(cap, base·2^attempt), then reset by a sta
   q.disconnect();
 });
 
-test('heartbeat: a peer that stops answering is closed and reopened; nothing missed meanwhile', async () => {
+test('heartbeat: a peer that stops answering is closed and reopened; nothing missed meanwhile', BOUNDED, async () => {
   const px = await proxy(N1.ws);
   const ping = 1000;
   const pong = 1000;
@@ -380,7 +384,7 @@ test('heartbeat: a peer that stops answering is closed and reopened; nothing mis
   p.disconnect();
 });
 
-test('jwt: the token is refreshed in place before it expires', { skip: !JWT && 'no PJS_JWT' }, async () => {
+test('jwt: the token is refreshed in place before it expires', WITH_JWT, async () => {
   let minted = 0;
   const getToken = () => {
     minted++;
@@ -411,7 +415,7 @@ test('jwt: the token is refreshed in place before it expires', { skip: !JWT && '
   p.disconnect();
 });
 
-test('jwt: a refused refresh ends in 4002, and the client comes back with a new token, missing nothing', { skip: !JWT && 'no PJS_JWT' }, async () => {
+test('jwt: a refused refresh ends in 4002, and the client comes back with a new token, missing nothing', WITH_JWT, async () => {
   let good = true;
   let minted = 0;
   const getToken = () => {
@@ -453,7 +457,7 @@ test('jwt: a refused refresh ends in 4002, and the client comes back with a new 
   assert.equal(fixed.state, 'disconnected');
 });
 
-test('jwt: a revoked token (1008) is not retried', { skip: !JWT && 'no PJS_JWT' }, async () => {
+test('jwt: a revoked token (1008) is not retried', WITH_JWT, async () => {
   const p = client(`ws://127.0.0.1:${JWT.ws}/ws`, {
     getToken: () => mint(JWT.secret, { sub: 'rex', iat: nowS() - 1, exp: nowS() + 60 }),
   });
@@ -474,7 +478,7 @@ test('jwt: a revoked token (1008) is not retried', { skip: !JWT && 'no PJS_JWT' 
   assert.equal(p.state, 'disconnected');
 });
 
-test('kill -9 of the node a client is on: it resumes through the other node, every message once, in order', async () => {
+test('kill -9 of the node a client is on: it resumes through the other node, every message once, in order', { timeout: 120000 }, async () => {
   const urls = [wsUrl(N1), wsUrl(N2)];
   let tries = 0;
   let killed = false;
@@ -515,8 +519,8 @@ test('kill -9 of the node a client is on: it resumes through the other node, eve
   const publisher = (async () => {
     while (running) {
       const channel = channels[i % channels.length];
-      // a long timeout: a request given up on might still be published, and not counted here
       const away = one.state !== 'subscribed';
+      // a long timeout: a request given up on might still be published, and not counted here
       const id = await httpPublish(N2, channel, 'n', i++, null, 30000);
       if (id !== null) {
         acked[channel].push(id);
@@ -527,20 +531,23 @@ test('kill -9 of the node a client is on: it resumes through the other node, eve
       await sleep(30);
     }
   })();
-  await waitFor('messages flowing to ann', () => (got.get('pjs.kill.one')?.length || 0) >= 10);
-  const downP = next(ann, 'disconnected', 10000);
-  const upP = next(ann, 'connected', 30000, (e) => e.url === wsUrl(N2));
-  const killedAt = Date.now();
-  killed = true;
-  process.kill(N1.pid, 'SIGKILL');
-  log(`killed n1 (pid ${N1.pid})`);
-  const down = await downP;
-  await upP;
-  log(`ann back on n2 ${Date.now() - killedAt} ms after the kill (closed with ${down.code})`);
-  await waitFor('the pattern resubscribed on n2', () => many.state === 'subscribed', 30000);
-  await sleep(3000); // publishing goes on for 3 s after the client is back
-  running = false;
-  await publisher;
+  try {
+    await waitFor('messages flowing to ann', () => (got.get('pjs.kill.one')?.length || 0) >= 10);
+    const downP = next(ann, 'disconnected', 10000);
+    const upP = next(ann, 'connected', 30000, (e) => e.url === wsUrl(N2));
+    const killedAt = Date.now();
+    killed = true;
+    process.kill(N1.pid, 'SIGKILL');
+    log(`killed n1 (pid ${N1.pid})`);
+    const down = await downP;
+    await upP;
+    log(`ann back on n2 ${Date.now() - killedAt} ms after the kill (closed with ${down.code})`);
+    await waitFor('the pattern resubscribed on n2', () => many.state === 'subscribed', 30000);
+    await sleep(3000); // publishing goes on for 3 s after the client is back
+  } finally {
+    running = false;
+    await publisher;
+  }
 
   const last = (c) => acked[c][acked[c].length - 1];
   const received = (c) => (c === 'pjs.kill.one' ? got.get(c) : gotMany.get(c)) || [];
