@@ -1,9 +1,9 @@
 // Pulse dashboard entry point: reads /api/config, opens one EventSource (sensors.* and
-// cluster.*) and one WebSocket (chat), and wires them to the three panels.
+// cluster.*) and one WebSocket (chat, through /pulse.js), and wires them to the three panels.
 
-import { $, fetchJson, setPill, withToken } from './util.js';
+import { Pulse } from '../pulse.js';
+import { $, fetchJson, setPill, TOKEN } from './util.js';
 import { EventStream } from './events.js';
-import { PulseSocket } from './socket.js';
 import { SensorPanel } from './sensors.js';
 import { ClusterPanel } from './cluster.js';
 import { ChatPanel } from './chat.js';
@@ -101,30 +101,55 @@ async function main() {
   });
   events.start();
 
-  const wsPill = $('ws-state');
-  const wsRetry = $('ws-retry');
-  let chat = null;
-  const socket = new PulseSocket({
-    resolveUrl: async () => {
-      await refreshConfig();
-      if (!config.wsUrl) throw new Error('no wsUrl yet');
-      cluster.setWsPort(portOf(config.wsUrl));
-      return withToken(config.wsUrl);
-    },
-    onState: (state, text) => setPill(wsPill, state, text),
-    onCountdown: (s) => {
-      wsRetry.textContent = s > 0 ? `in ${s} s` : '';
-    },
-    onEnvelope: (env) => chat?.onEnvelope(env),
-    onUnsolicited: (msg) => chat?.onUnsolicited(msg),
-    onOpen: () => chat?.onSocketOpen(),
-    onClose: () => chat?.onSocketClose(),
-  });
-  chat = new ChatPanel(socket, config);
-  socket.start();
+  // The chat's WebSocket: pulse.js, its URL read again from /api/config before every attempt (a
+  // restarted node may have another WS port).
+  const client = new Pulse(async () => {
+    await refreshConfig();
+    if (!config.wsUrl) throw new Error('no wsUrl yet');
+    cluster.setWsPort(portOf(config.wsUrl));
+    return config.wsUrl;
+  }, { token: TOKEN || undefined });
+  showConnection(client, $('ws-state'), $('ws-retry'));
+  const chat = new ChatPanel(client, config);
+  client.connect();
 
   // For poking around from the browser console; the page itself does not use it.
-  window.pulse = Object.freeze({ config: () => ({ ...config }), events, socket, sensors, cluster, chat });
+  window.pulse = Object.freeze({ config: () => ({ ...config }), events, client, sensors, cluster, chat });
+}
+
+/** The WebSocket pill: connecting, connected (open), reconnecting with a countdown, or offline for good. */
+function showConnection(client, pill, retry) {
+  let countdown = 0;
+  let opened = false;
+  const stopCountdown = () => {
+    clearInterval(countdown);
+    retry.textContent = '';
+  };
+  client.on('connecting', ({ attempt }) => {
+    stopCountdown();
+    if (!opened) setPill(pill, 'connecting', 'connecting…');
+    else setPill(pill, 'reconnecting', attempt > 1 ? `reconnecting (attempt ${attempt})…` : 'reconnecting…');
+  });
+  client.on('connected', () => {
+    opened = true;
+    stopCountdown();
+    setPill(pill, 'open', 'connected');
+  });
+  client.on('disconnected', ({ code, reconnect, delay }) => {
+    stopCountdown();
+    if (!reconnect) {
+      setPill(pill, 'offline', `disconnected (${code})`);
+      return;
+    }
+    setPill(pill, 'reconnecting', 'reconnecting…');
+    const due = Date.now() + delay;
+    const tick = () => {
+      const s = Math.ceil((due - Date.now()) / 1000);
+      retry.textContent = s > 0 ? `in ${s} s` : '';
+    };
+    tick();
+    countdown = setInterval(tick, 1000);
+  });
 }
 
 main().catch((err) => {

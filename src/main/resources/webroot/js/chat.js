@@ -1,13 +1,13 @@
-// The chat panel: rooms over the page's WebSocket.
+// The chat panel: rooms over the page's WebSocket, through pulse.js.
 //
-// Joining a room shows its recent history (GET /api/channels/chat.<room>/history), then sends
-// "subscribe" with since = the last id shown and "join". Envelopes on chat.<room> are chat
-// messages and join/leave events from every node; the member list follows them and is corrected
-// by a "presence" request shortly after each change. After a reconnect every room is entered the
-// same way, with since = the last id seen, so what was said meanwhile appears once, in order.
+// Joining a room shows its recent history (GET /api/channels/chat.<room>/history), then joins
+// with since = the last id shown (pulse.js subscribes from there, then sends "join"). Envelopes on
+// chat.<room> are chat messages and join/leave events from every node; the member list follows
+// them and is corrected by a "presence" request shortly after each change. After a reconnect
+// pulse.js joins every room again from the last id seen, so what was said meanwhile appears once,
+// in order.
 
 import { $, h, fetchJson, formatTime, hueOf, TOKEN, tokenSubject } from './util.js';
-import { RequestError } from './socket.js';
 
 const ROOM_RE = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_ITEMS = 500;
@@ -16,15 +16,14 @@ const NAME_KEY = 'pulse.chat.name';
 
 export class ChatPanel {
   /**
-   * @param {import('./socket.js').PulseSocket} socket
+   * @param {import('../pulse.js').Pulse} client
    * @param {{authMode: string, historySize: number}} config
    */
-  constructor(socket, config) {
-    this.socket = socket;
+  constructor(client, config) {
+    this.client = client;
     this.historyLimit = Math.max(1, Math.min(HISTORY_LIMIT, config.historySize || HISTORY_LIMIT));
     this.rooms = new Map();
     this.active = null;
-    this.wasOnline = false;
 
     this.joinForm = $('join-form');
     this.nameInput = $('chat-name');
@@ -64,7 +63,16 @@ export class ChatPanel {
       this.showJoinError(`This node runs auth.mode "${config.authMode}": chatting needs a token (open the page with ?token=…).`);
       for (const el of this.joinForm.elements) el.disabled = true;
     }
+    for (const event of ['join', 'leave', 'chat']) client.on(event, (env) => this.onEnvelope(env));
+    client.on('joined', (e) => this.onJoined(e));
+    client.on('connected', () => this.updateComposer());
+    client.on('disconnected', (e) => this.onDisconnected(e));
+    client.on('error', (err) => this.onError(err));
     this.updateComposer();
+  }
+
+  get online() {
+    return this.client.state === 'connected';
   }
 
   // ---------- joining and leaving ----------
@@ -103,10 +111,15 @@ export class ChatPanel {
     this.activate(room);
     await this.loadHistory(r);
     if (!this.rooms.has(room)) return; // left meanwhile
-    if (this.socket.isOpen) {
-      await this.enter(r, false);
-    } else {
-      this.system(r, 'Not connected: you will join when the WebSocket is back.', 'warning');
+    if (!this.online) this.system(r, 'Not connected: you will join when the WebSocket is back.', 'warning');
+    try {
+      // Subscribes from the last id shown (if any), then joins; joined again after every reconnect.
+      await this.client.join(room, { name, since: r.lastId ?? undefined });
+    } catch (err) {
+      if (this.rooms.get(room) !== r) return; // left meanwhile
+      this.removeRoom(room);
+      this.showJoinError(`Could not join ${room}: ${err.message}`);
+      return;
     }
     if (this.active === room && r.joined) this.textInput.focus();
   }
@@ -117,7 +130,7 @@ export class ChatPanel {
     this.logs.append(log);
     const r = {
       room, name, log, lastId: null, seen: new Set(), seenOrder: [], members: new Map(), joined: false,
-      entering: false, unread: 0, presenceTimer: 0, tab: null, badge: null, tabButton: null,
+      unread: 0, presenceTimer: 0, tab: null, badge: null, tabButton: null,
     };
     r.badge = h('span', { class: 'badge', hidden: true });
     r.tabButton = h('button', { type: 'button', 'aria-pressed': 'false', onclick: () => this.activate(room) }, `#${room}`, r.badge);
@@ -143,49 +156,14 @@ export class ChatPanel {
     }
   }
 
-  /**
-   * Subscribes from the last id we have (if any), then joins; used at first join and after
-   * reconnects. In this order on purpose: "join" alone subscribes live, and a live message written
-   * before the replay would move the connection's position past the messages still to replay.
-   */
-  async enter(r, reconnect) {
-    if (r.entering || r.joined || !this.socket.isOpen) return;
-    r.entering = true;
-    try {
-      if (r.lastId !== null) {
-        const sub = await this.socket.request({ type: 'subscribe', channel: `chat.${r.room}`, since: r.lastId });
-        if (reconnect && !sub.recovered) this.system(r, 'Some messages from while you were away are no longer available.', 'warning');
-      }
-      const joined = await this.socket.request({ type: 'join', room: r.room, name: r.name });
-      if (!this.rooms.has(r.room)) return;
-      r.joined = true;
-      this.setMembers(r, joined.members);
-      if (reconnect) this.system(r, 'Reconnected');
-      if (reconnect) this.refreshPresence(r, 0); // stale entries of a restarted node go away
-    } catch (err) {
-      if (!this.rooms.has(r.room)) return;
-      if (err instanceof RequestError && err.code === 'offline') return; // the next onOpen retries
-      this.system(r, `Could not join ${r.room}: ${err.message}`, 'warning');
-      if (!reconnect) {
-        this.removeRoom(r.room);
-        this.showJoinError(`Could not join ${r.room}: ${err.message}`);
-      }
-    } finally {
-      r.entering = false;
-      this.updateComposer();
-    }
-  }
-
   async leave(room) {
     const r = this.rooms.get(room);
     if (!r) return;
     this.removeRoom(room);
-    if (this.socket.isOpen && r.joined) {
-      try {
-        await this.socket.request({ type: 'leave', room });
-      } catch {
-        // the connection dropped: leaving is what the server does then anyway
-      }
+    try {
+      await this.client.leave(room);
+    } catch {
+      // the connection dropped: leaving is what the server does then anyway
     }
   }
 
@@ -227,22 +205,38 @@ export class ChatPanel {
     r.log.scrollTop = r.log.scrollHeight;
   }
 
-  // ---------- connection events (from app.js) ----------
+  // ---------- connection events (from pulse.js) ----------
 
-  onSocketOpen() {
-    for (const r of this.rooms.values()) this.enter(r, this.wasOnline);
-    this.wasOnline = true;
+  /** A room joined, first or again after a reconnect. */
+  onJoined({ room, members, recovered, rejoined }) {
+    const r = this.rooms.get(room);
+    if (!r) return;
+    r.joined = true;
+    this.setMembers(r, members);
+    if (rejoined) {
+      if (!recovered) this.system(r, 'Some messages from while you were away are no longer available.', 'warning');
+      this.system(r, 'Reconnected');
+      this.refreshPresence(r, 0); // stale entries of a restarted node go away
+    }
     this.updateComposer();
   }
 
-  onSocketClose() {
+  onDisconnected({ reconnect, code, reason }) {
     for (const r of this.rooms.values()) {
       if (r.joined) {
         r.joined = false;
-        this.system(r, 'Connection lost, reconnecting…', 'warning');
+        this.system(r, reconnect ? 'Connection lost, reconnecting…' : `Disconnected (${code} ${reason})`, 'warning');
       }
     }
     this.updateComposer();
+  }
+
+  /** A refusal without a request (a rate-limit warning, a room refused on reconnect); not failed attempts. */
+  onError(err) {
+    if (err.code === 'connect_failed') return; // the pill shows it
+    const r = this.rooms.get(err.room ?? this.active);
+    if (r) this.system(r, `Server: ${err.message || err.code}`, 'warning');
+    if (err.room) this.removeRoom(err.room);
   }
 
   // ---------- messages ----------
@@ -314,21 +308,13 @@ export class ChatPanel {
     if (!r || !r.joined || !text) return;
     this.sendButton.disabled = true;
     try {
-      await this.socket.request({ type: 'chat', room: r.room, text });
+      await this.client.chat(r.room, text);
       this.textInput.value = '';
     } catch (err) {
       this.system(r, `Not sent: ${err.message}`, 'warning');
     } finally {
       this.updateComposer();
       this.textInput.focus();
-    }
-  }
-
-  /** Replies without a pending request (a rate-limit warning, …). */
-  onUnsolicited(msg) {
-    if (msg.type === 'error') {
-      const r = this.rooms.get(this.active);
-      if (r) this.system(r, `Server: ${msg.message || msg.code}`, 'warning');
     }
   }
 
@@ -346,10 +332,10 @@ export class ChatPanel {
   refreshPresence(r, delay = 600) {
     clearTimeout(r.presenceTimer);
     r.presenceTimer = setTimeout(async () => {
-      if (!r.joined || !this.socket.isOpen || !this.rooms.has(r.room)) return;
+      if (!r.joined || !this.online || !this.rooms.has(r.room)) return;
       try {
-        const res = await this.socket.request({ type: 'presence', room: r.room });
-        if (this.rooms.get(r.room) === r) this.setMembers(r, res.members);
+        const members = await this.client.presence(r.room);
+        if (this.rooms.get(r.room) === r) this.setMembers(r, members);
       } catch {
         // next change or reconnect asks again
       }
@@ -382,7 +368,7 @@ export class ChatPanel {
 
   updateComposer() {
     const r = this.rooms.get(this.active);
-    const ready = Boolean(r && r.joined && this.socket.isOpen);
+    const ready = Boolean(r && r.joined && this.online);
     this.textInput.disabled = !ready;
     this.sendButton.disabled = !ready;
     this.textInput.placeholder = !r ? 'Join a room to chat'

@@ -335,6 +335,26 @@ class FanOutClusterTest {
   }
 
   @Test
+  @DisplayName("every node serves /pulse.js as JavaScript, uncached, with pulse.d.ts beside it; the dashboard's socket.js is gone")
+  void pulseJsServed() {
+    for (int port : List.of(portA, portB)) {
+      HttpResponse<String> js = Http.get(port, "/pulse.js");
+      assertEquals(200, js.statusCode());
+      assertEquals("text/javascript;charset=UTF-8", js.headers().firstValue("Content-Type").orElse(""));
+      // No validator, no lifetime: a browser or proxy has nothing to cache it by, so a page always
+      // gets the node's current client.
+      for (String header : List.of("Cache-Control", "Expires", "Last-Modified", "ETag")) {
+        assertTrue(js.headers().firstValue(header).isEmpty(), header + ": " + js.headers().firstValue(header));
+      }
+      assertTrue(js.body().contains("export class Pulse "), "the module");
+      HttpResponse<String> types = Http.get(port, "/pulse.d.ts");
+      assertEquals(200, types.statusCode());
+      assertTrue(types.body().contains("export declare class Pulse"));
+      assertEquals(404, Http.get(port, "/js/socket.js").statusCode());
+    }
+  }
+
+  @Test
   @DisplayName("publish on node A to SSE receipt on node B: latency over 100 messages")
   void crossNodeLatency() throws Exception {
     try (SseClient sse = SseClient.open(portB, "channel=t11.lat")) {
