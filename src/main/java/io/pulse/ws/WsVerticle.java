@@ -1,17 +1,10 @@
 package io.pulse.ws;
 
-import io.pulse.conn.CloseCodes;
-import io.pulse.messages.Addresses;
 import io.pulse.auth.Auth;
-import io.pulse.auth.Identity;
 import io.pulse.auth.Tokens;
-import io.pulse.chat.ChatClient;
 import io.pulse.chat.ChatRooms;
-import io.pulse.chat.Moderation;
 import io.pulse.chat.Presence;
-import io.pulse.conn.Connection;
 import io.pulse.conn.Connections;
-import io.pulse.conn.Disconnect;
 import io.pulse.conn.Refusal;
 import io.pulse.cluster.ConnectionReport;
 import io.pulse.cluster.Membership;
@@ -20,30 +13,20 @@ import io.pulse.history.History;
 import io.pulse.hub.HistoryGaps;
 import io.pulse.hub.FanOut;
 import io.pulse.hub.Hub;
-import io.pulse.hub.Session;
 import io.pulse.metrics.PulseMetrics;
-import io.pulse.net.SharedBuffers;
-import io.pulse.net.VertxInternals;
 import io.pulse.conn.NodeState;
 import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.JsonObject;
-import java.util.LinkedHashSet;
-import java.util.List;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The WebSocket port (SPEC §4): {@code ws://host:<ws.port><ws.path>}.
@@ -62,7 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class WsVerticle extends VerticleBase {
 
-  private static final Logger LOG = LoggerFactory.getLogger(WsVerticle.class);
   static final int RETRY_AFTER_SECONDS = 5;
   /** Port -2: a random port that all instances share (Vert.x binds once per negative value). */
   private static final int SHARED_RANDOM_PORT = -2;
@@ -76,13 +58,9 @@ public final class WsVerticle extends VerticleBase {
   private final FanOut fanOut;
   private final ChatRooms rooms;
   private final int part;
-  private final Set<WsClient> clients = new LinkedHashSet<>(); // the sockets; the connections' state is the core's
   private Connections connections;
+  private WsSockets sockets;
   private HttpServer server;
-  private final SharedBuffers frames = new SharedBuffers(io.netty.buffer.ByteBufAllocator.DEFAULT, Frames::envelope);
-  // ws.compression: this instance's compressor, and the compressed frames it shares (else null)
-  private final PerMessageDeflate deflate;
-  private final SharedBuffers deflated;
   private Runnable stopListening = () -> { };
   private ConnectionReport report;
 
@@ -101,8 +79,6 @@ public final class WsVerticle extends VerticleBase {
     this.fanOut = fanOut;
     this.rooms = rooms;
     this.part = part;
-    this.deflate = cfg.wsCompression() ? new PerMessageDeflate(cfg.wsCompressionMinBytes()) : null;
-    this.deflated = deflate == null ? null : new SharedBuffers(io.netty.buffer.ByteBufAllocator.DEFAULT, deflate::envelope);
   }
 
   /**
@@ -126,8 +102,9 @@ public final class WsVerticle extends VerticleBase {
         new HistoryGaps(vertx, history, cfg.historySize()));
     connections = new Connections(vertx, cfg, auth, hub, Connections.Replays.of(history), metrics, PulseMetrics.WS)
         .listen();
-    vertx.setPeriodic(cfg.wsPingSeconds() * 1000L, t -> pingAll());
-    vertx.setPeriodic(1000, t -> closeIdle());
+    sockets = new WsSockets(vertx, cfg, connections, presence, rooms, metrics);
+    vertx.setPeriodic(cfg.wsPingSeconds() * 1000L, t -> sockets.pingAll());
+    vertx.setPeriodic(1000, t -> sockets.closeIdle());
     report = new ConnectionReport(vertx, PulseMetrics.WS, part, connections::count, connections::subscriptionCount);
     connections.onChange(report::changed);
     if (part == 0) {
@@ -157,18 +134,12 @@ public final class WsVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopListening.run();
-    List<Future<Void>> leaving = new java.util.ArrayList<>();
-    for (WsClient c : List.copyOf(clients)) {
-      leaving.add(c.chat.closed());
-      c.connection.close(Disconnect.SHUTDOWN);
-    }
-    return Future.join(leaving).timeout(3, TimeUnit.SECONDS).recover(err -> Future.succeededFuture())
+    Future<Void> leaving = sockets == null ? Future.succeededFuture() : sockets.closeAll();
+    return leaving.timeout(3, TimeUnit.SECONDS).recover(err -> Future.succeededFuture())
         .transform(ar -> server == null ? Future.succeededFuture() : server.shutdown(java.time.Duration.ofSeconds(1)))
         .onComplete(ar -> {
-          frames.release();
-          if (deflate != null) {
-            deflated.release();
-            deflate.close();
+          if (sockets != null) {
+            sockets.release();
           }
         });
   }
@@ -224,7 +195,7 @@ public final class WsVerticle extends VerticleBase {
       boolean offered = PerMessageDeflate.offered(req.headers().getAll("Sec-WebSocket-Extensions"));
       req.toWebSocket().onComplete(ar -> {
         if (ar.succeeded()) {
-          open(ar.result(), id.result(), offered);
+          sockets.open(ar.result(), id.result(), offered);
         } else {
           connections.release();
         }
@@ -239,77 +210,5 @@ public final class WsVerticle extends VerticleBase {
       res.putHeader("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
     }
     res.end(new JsonObject().put("error", new JsonObject().put("code", r.code).put("message", r.getMessage())).encode());
-  }
-
-  /** {@code offered}: the upgrade request offered permessage-deflate (for the metric only). */
-  private void open(ServerWebSocket ws, Identity identity, boolean offered) {
-    WsSession session = new WsSession(ws, cfg.sendQueueBytes(), cfg.slowPolicies().defaultPolicy(),
-        connections.sessionListener(), frames);
-    String compression = offered ? "off" : "none";
-    if (deflate != null) {
-      PerMessageDeflate.checkReservedBits(ws);
-      if (PerMessageDeflate.negotiated(ws)) {
-        session.deflate(deflated, deflate);
-        compression = "deflate";
-      } else if (offered) {
-        compression = "declined";
-      }
-    }
-    metrics.wsUpgraded(compression);
-    WsClient[] holder = new WsClient[1];
-    WsConnection conn = new WsConnection(ws, cfg.maxMessageBytes(),
-        text -> {
-          try {
-            holder[0].onText(text);
-          } catch (RuntimeException e) {
-            // A bug of ours must cost this connection, not the verticle: 1011, and logged.
-            LOG.error("internal error handling a WebSocket message", e);
-            holder[0].connection.close(Disconnect.INTERNAL);
-          }
-        },
-        binary -> holder[0].conn.close(CloseCodes.UNSUPPORTED_DATA, "binary frames are not supported", "binary"));
-    Connection connection = connections.open(identity, session, why -> conn.close(why.code(), why.message(), why.reason()));
-    WsClient client = new WsClient(connections, connection, conn, session,
-        new ChatClient(connections, connection, presence, rooms, new Moderation(vertx, cfg)));
-    holder[0] = client;
-    clients.add(client);
-    conn.onClosing(reason -> closed(client, reason));
-    ws.closeHandler(v -> closed(client, conn.reason() != null ? conn.reason() : closeReason(ws)));
-    VertxInternals.dropUpgradeLeftovers(ws); // last: nothing here reads the upgrade request any more
-  }
-
-  private static String closeReason(ServerWebSocket ws) {
-    Short code = ws.closeStatusCode();
-    if (code == null) {
-      return "dropped";
-    }
-    return code == 1002 ? "protocol_error" : "client_closed";
-  }
-
-  /** The socket is closing or closed ({@code reason}: the metrics label): the core and the rooms let go. */
-  private void closed(WsClient client, String reason) {
-    if (clients.remove(client)) {
-      client.connection.closed(reason);
-      client.chat.closed();
-    }
-  }
-
-  private void pingAll() {
-    Buffer ping = Buffer.buffer("pulse");
-    clients.forEach(c -> {
-      if (!c.conn.closing()) {
-        c.session.ws.writePing(ping);
-      }
-    });
-  }
-
-  private void closeIdle() {
-    long limit = TimeUnit.SECONDS.toNanos(cfg.wsIdleTimeoutSeconds());
-    long now = System.nanoTime();
-    for (WsClient c : List.copyOf(clients)) {
-      if (now - c.conn.lastActivity() > limit) {
-        c.connection.close(Disconnect.IDLE);
-      }
-    }
   }
 }
