@@ -1,11 +1,15 @@
 package io.pulse.net;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.netty.channel.uring.IoUring;
 import io.pulse.node.PulseNode;
 import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -15,13 +19,32 @@ import org.junit.jupiter.api.Test;
  */
 class IoUringSettingsTest {
 
+  /**
+   * In a JVM of its own: this one may have loaded Netty's {@code IoUring} already (any test that
+   * started a Vert.x instance before this one), with whatever settings were current then.
+   */
   @Test
   void nettyRunsWithPulsesIoUringSettings() throws Exception {
-    PulseNode.transport("auto");
-    assumeTrue(IoUring.isAvailable(), "io_uring is not available on this kernel");
-    assertEquals(IoUringSettings.IOV_MAX, nettyValue("NUM_ELEMENTS_IOVEC"),
-        "shared iovec array exactly IOV_MAX long, so it is emptied before it refuses buffers");
-    assertEquals(IoUringSettings.CQ_ENTRIES, nettyValue("DEFAULT_CQ_SIZE"), "completion ring size");
+    Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Probe.class.getName())
+        .redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+    assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the probe ended");
+    assertEquals(0, p.exitValue(), out);
+    String last = out.substring(out.lastIndexOf('\n') + 1);
+    assumeTrue(!last.equals("unavailable"), "io_uring is not available on this kernel");
+    assertEquals(IoUringSettings.IOV_MAX + " " + IoUringSettings.CQ_ENTRIES, last,
+        "Netty's NUM_ELEMENTS_IOVEC (exactly IOV_MAX, so the shared iovec array is emptied before it refuses"
+            + " buffers) and DEFAULT_CQ_SIZE (the completion ring), after a node chose its transport");
+  }
+
+  /** Chooses the transport as a node does, then prints the values Netty's io_uring runs with. */
+  public static final class Probe {
+    public static void main(String[] args) throws Exception {
+      PulseNode.transport("auto");
+      System.out.println(IoUring.isAvailable() ? nettyValue("NUM_ELEMENTS_IOVEC") + " " + nettyValue("DEFAULT_CQ_SIZE")
+          : "unavailable");
+    }
   }
 
   @Test
