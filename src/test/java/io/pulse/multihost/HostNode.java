@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * machine of its own: {@code PULSE_CLUSTER_HOST} = the host's address, {@code PULSE_CLUSTER_MEMBERS}
  * = every node's address, the default ports (8080, 8081, Hazelcast 5701) and the cluster.xml in
  * the jar. The test reaches it through relay ports on 127.0.0.1 whose connections start on the
- * client host. Stopped only through its own process handle. {@code -Dpulse.netns.nodeFlags="…"} adds
+ * client host. Stopped only through its own process handle. {@code -Dnetns.nodeFlags="…"} adds
  * JVM flags (for example another logback configuration while debugging).
  */
 final class HostNode implements AutoCloseable {
@@ -48,7 +48,7 @@ final class HostNode implements AutoCloseable {
     Path dir = Files.createTempDirectory("pulse-mh-" + nodeName);
     Path log = dir.resolve("node.log");
     List<String> java = new ArrayList<>(List.of(ShadedJar.java(), "-Xmx256m"));
-    String extra = System.getProperty("pulse.netns.nodeFlags", "").trim();
+    String extra = System.getProperty("netns.nodeFlags", "").trim();
     if (!extra.isEmpty()) {
       java.addAll(List.of(extra.split("\\s+")));
     }

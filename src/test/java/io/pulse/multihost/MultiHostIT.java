@@ -38,7 +38,7 @@ import org.junit.jupiter.api.Timeout;
  * clients on a fourth host (docs: testing.md, failure-behaviour.md, partitions.md, "Several
  * hosts"). One cluster for the whole class, the tests in order: delivery, presence and the
  * cluster view, a lossy link, a cut and its heal, a kill -9. Each prints what it measured
- * ({@code multi-host: …} lines). {@code -Dpulse.netns.delayMs=0 -Dpulse.netns.jitterMs=0} runs
+ * ({@code multi-host: …} lines). {@code -Dnetns.delayMs=0 -Dnetns.jitterMs=0} runs
  * the same on links without delay, for comparison.
  */
 @Tag("slow")
@@ -55,8 +55,8 @@ class MultiHostIT {
     HOSTS.put("client", "198.18.0.100");
   }
 
-  static final double DELAY = Double.parseDouble(System.getProperty("pulse.netns.delayMs", "2"));
-  static final double JITTER = Double.parseDouble(System.getProperty("pulse.netns.jitterMs", "0.5"));
+  static final double DELAY = Double.parseDouble(System.getProperty("netns.delayMs", "2"));
+  static final double JITTER = Double.parseDouble(System.getProperty("netns.jitterMs", "0.5"));
   static final TestNetwork.Link LINK = new TestNetwork.Link(DELAY, JITTER, 0);
   static final TestNetwork.Link LOSSY = new TestNetwork.Link(DELAY, JITTER, 0.01);
 
