@@ -61,6 +61,7 @@ for h in a b; do
   (exec 3>&-; cd "$work"; PULSE_NODE_NAME="node-$h" PULSE_CLUSTER_HOST="$addr" PULSE_CLUSTER_MEMBERS="$members" \
     PULSE_CLUSTER_NAME="$cluster" PULSE_SENSORS_ENABLED=false \
     exec "$IP" netns exec "$NAME-$h" java -Xmx1g -jar "$JAR" >"$work/node-$h.log" 2>&1) &
+  disown  # stopped by the cleanup, without a job notice
 done
 in_client() { "$IP" netns exec "$NAME-client" "$@" 3>&-; }
 for _ in $(seq 120); do
@@ -77,7 +78,11 @@ for d in $delays; do
   in_client java -jar "$JAR" bench --scenario cross-node \
     --target http://198.18.0.1:8080 --target http://198.18.0.2:8080 "$@" >"$work/bench-$d.out" 2>&1 \
     || { tail -20 "$work/bench-$d.out" >&2; exit 1; }
-  echo "delay_ms=$d $(tail -1 "$work/bench-$d.out")"
+  last="$(tail -1 "$work/bench-$d.out")"
+  case "$last" in
+    "{"*) echo "delay_ms=$d $last" ;;
+    *) echo "delay_ms=$d the bench printed no report:" >&2; tail -15 "$work/bench-$d.out" >&2 ;;
+  esac
   # What one publish waits for before its id is known (the history append and its backup): 100
   # POSTs one after another from host a to node a, on 8 channels (their ring buffers live on
   # either node), p50 per channel in ms. The links from and to the client do not count here.
