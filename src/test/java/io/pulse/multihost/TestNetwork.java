@@ -284,7 +284,7 @@ final class TestNetwork implements AutoCloseable {
     }
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (p.exitValue() != 0) {
-      throw new IllegalStateException(String.join(" ", cmd) + ": " + out.trim());
+      throw new IllegalStateException(String.join(" ", cmd) + ": " + out.trim().replaceAll("\\s*\n\\s*", "; "));
     }
     return out;
   }
