@@ -80,10 +80,15 @@ public final class ChatRooms {
   }
 
   /**
-   * Call when the membership changed: the oldest member removes a departed node's presence and
-   * tells its rooms ({@code leave} with {@code reason: node_left}).
+   * Call when the membership changed. This node writes its rosters again: an entry whose
+   * partition had its primary and its backup on members that are gone (the small side of a
+   * split, two nodes lost at once) is gone with them. Then the oldest member removes a departed
+   * node's presence and tells its rooms ({@code leave} with {@code reason: node_left}).
    */
   public void purgeDeparted() {
+    synchronized (this) {
+      roster.rooms().forEach(this::writeRoster);
+    }
     Set<String> members = membership.memberIds();
     if (members.isEmpty() || !members.iterator().next().equals(nodeId)) {
       return;

@@ -35,6 +35,11 @@ public final class Roster {
     return true;
   }
 
+  /** The rooms that have a member here. */
+  public java.util.Set<String> rooms() {
+    return new java.util.TreeSet<>(rooms.keySet());
+  }
+
   /** A copy of the room's names and counts here. */
   public Map<String, Integer> snapshot(String room) {
     return new TreeMap<>(rooms.getOrDefault(room, Map.of()));

@@ -17,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Builds the Hazelcast member configuration of a node: {@code cluster.xml} (the file named by
@@ -28,7 +30,10 @@ import java.util.regex.Pattern;
  */
 public final class HazelcastConfigs {
 
+  private static final Logger LOG = LoggerFactory.getLogger(HazelcastConfigs.class);
   private static final Pattern IP = Pattern.compile("[0-9.]+|[0-9a-fA-F:]+");
+  /** {@code host:port} or {@code [v6]:port}; a bare IPv6 address has no port. */
+  private static final Pattern WITH_PORT = Pattern.compile("(\\[[^]]*]|[^:\\[\\]]+):[0-9]+");
 
   private HazelcastConfigs() {
   }
@@ -50,6 +55,13 @@ public final class HazelcastConfigs {
     join.getAutoDetectionConfig().setEnabled(false);
     if (!usesDiscovery(join)) {
       join.getTcpIpConfig().setEnabled(true).setMembers(cfg.clusterMembers());
+      List<String> portless = withoutPort(cfg.clusterHost(), cfg.clusterMembers());
+      if (!portless.isEmpty()) {
+        LOG.warn("cluster.members {} without a port: Hazelcast tries each on {} ports, and after a network partition"
+            + " its search for the other side waits up to 5 s on each closed one, so the heal takes minutes;"
+            + " list them as host:5701 (deploying.md, 'Several hosts')", portless,
+            c.getProperty("hazelcast.tcp.join.port.try.count") == null ? 3 : c.getProperty("hazelcast.tcp.join.port.try.count"));
+      }
     }
     String host = cfg.clusterHost();
     if (IP.matcher(host).matches()) {
@@ -62,6 +74,17 @@ public final class HazelcastConfigs {
       c.getMemberAttributeConfig().setAttribute(Membership.SENSORS_ATTRIBUTE, "singleton");
     }
     return c;
+  }
+
+  /**
+   * The members listed without a port, when this node's {@code cluster.host} is not a loopback
+   * address (on loopback, port-less members are how several nodes on one machine find each other).
+   */
+  static List<String> withoutPort(String clusterHost, List<String> members) {
+    if (clusterHost.startsWith("127.") || clusterHost.equals("::1") || clusterHost.equalsIgnoreCase("localhost")) {
+      return List.of();
+    }
+    return members.stream().filter(m -> !WITH_PORT.matcher(m.trim()).matches()).toList();
   }
 
   /** True when the join finds members by a discovery method rather than a list of addresses. */

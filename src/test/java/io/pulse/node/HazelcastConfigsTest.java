@@ -83,6 +83,14 @@ class HazelcastConfigsTest {
     join.verify();
   }
 
+  @Test
+  @DisplayName("members without a port are named (warned about) only when cluster.host is not loopback")
+  void portlessMembers() {
+    assertEquals(List.of(), HazelcastConfigs.withoutPort("127.0.0.1", List.of("127.0.0.1", "127.0.0.2")));
+    assertEquals(List.of("10.0.0.12", "node-c", "fe80::1"), HazelcastConfigs.withoutPort("10.0.0.11",
+        List.of("10.0.0.11:5701", "10.0.0.12", "node-c", "node-d:5701", "[fe80::2]:5701", "fe80::1")));
+  }
+
   /** Hazelcast refuses two join methods: a file that enables Kubernetes discovery keeps it alone. */
   @Test
   void aFileWithKubernetesDiscoveryKeepsItsJoin() throws Exception {
