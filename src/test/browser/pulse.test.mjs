@@ -571,5 +571,5 @@ test('kill -9 of the node a client is on: it resumes through the other node, eve
   }
   assert.deepEqual(roomChat, saidIds, 'the room: every chat message once, in order');
   assert.ok(total.published > 50, `${total.published} messages published`);
-  assert.ok(whileAway >= 20, 'something was published while the client was away (else the resume proved nothing)');
+  assert.ok(whileAway >= 10, `${whileAway} published while the client was away (the URL waits for 20 more; a few are counted as sent before it left): else the resume proved nothing`);
 });
