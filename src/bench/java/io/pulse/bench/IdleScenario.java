@@ -5,15 +5,18 @@ import java.util.List;
 
 /**
  * {@code idle}: opens N WebSocket connections, each subscribed to one quiet channel, holds them
- * for {@code --hold} s, and reports the server memory they take (RSS and heap after a full GC,
- * read before and after), then closes them and reads the heap once more.
+ * for {@code --hold} s, and reports the server memory they take: RSS as a user's monitoring sees it
+ * (no collection forced), then RSS and heap after a full GC, each read before and after; then
+ * closes them and reads the heap once more.
  */
 final class IdleScenario implements Scenario {
 
   @Override
   public Report run(BenchContext ctx) throws Exception {
     BenchArgs a = ctx.args;
+    Long outsideBefore = ctx.probe.rssAsIs(ctx.nodes); // before any collection the bench forces
     ServerProbe.Memory before = ctx.probe.memory(ctx.nodes);
+    Long outsideAfter;
     ServerProbe.Memory after;
     Clients.Opened opened;
     Integer serverSaw;
@@ -32,6 +35,7 @@ final class IdleScenario implements Scenario {
       }
       BenchContext.sleep(a.holdSeconds * 1000L);
       serverSaw = ctx.serverConnections();
+      outsideAfter = ctx.probe.rssAsIs(ctx.nodes); // as a user's monitoring sees it: no GC forced
       after = ctx.probe.memory(ctx.nodes);
       ctx.log("closing");
     }
@@ -48,10 +52,13 @@ final class IdleScenario implements Scenario {
     FanoutScenario.putLatency(r, "latency", Stats.of(new long[0]));
     return r.put("connect_rate", opened.perSecond())
         .put("rss_per_connection_kb", FanoutScenario.perConnection(before.rssKb(), after.rssKb(), opened.opened()))
+        .put("rss_outside_per_connection_kb", FanoutScenario.perConnection(outsideBefore, outsideAfter, opened.opened()))
         .put("heap_per_connection_kb", FanoutScenario.perConnection(before.heapUsedKb(), after.heapUsedKb(), opened.opened()))
         .put("server_cpu_us_per_delivery", null)
         .put("connect_failures", opened.failed())
         .put("server_connections", serverSaw)
+        .put("rss_outside_before_kb", outsideBefore)
+        .put("rss_outside_after_kb", outsideAfter)
         .put("rss_before_kb", before.rssKb())
         .put("rss_after_kb", after.rssKb())
         .put("heap_before_kb", before.heapUsedKb())
@@ -60,6 +67,8 @@ final class IdleScenario implements Scenario {
         .put("rss_after_close_kb", closed.rssKb())
         .put("source_addresses", Math.max(1, from.size()))
         .put("client", from.isEmpty() ? "vertx" : "lean")
-        .note("method", "after GC (jcmd GC.run): heap used from GC.heap_info, VmRSS from /proc; held " + a.holdSeconds + " s");
+        .note("method", "rss_outside_*: VmRSS from /proc as it is, before the bench forces a GC (what a user sees);"
+            + " rss_per_connection_kb and heap_*: after GC (jcmd GC.run), heap used from GC.heap_info; held "
+            + a.holdSeconds + " s");
   }
 }

@@ -31,6 +31,19 @@ final class ServerProbe {
   private final long clockTicks = clockTicksPerSecond();
 
   /** Full GC on each node, then heap in use and RSS, summed over {@code nodes}. */
+  /**
+   * The summed VmRSS of {@code nodes} as it is, with no collection forced first: what a user's
+   * monitoring sees. Null when a node cannot be read.
+   */
+  Long rssAsIs(List<Node> nodes) {
+    Long rss = 0L;
+    for (Node n : nodes) {
+      Long r = n.local() ? rssKb(n.pid()) : null;
+      rss = rss == null || r == null ? null : rss + r;
+    }
+    return rss;
+  }
+
   Memory memory(List<Node> nodes) {
     Long rss = 0L;
     Long heap = 0L;
