@@ -1,6 +1,5 @@
 package io.pulse.browser;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.pulse.examples.ModerationVerticle;
@@ -10,18 +9,17 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -83,20 +81,7 @@ class BridgeBrowserTest {
   }
 
   static void run(String mode, String url) throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(List.of("node", "bridge.mjs", mode, url)).directory(DIR.toFile())
-        .redirectErrorStream(true);
-    pb.environment().put("CHROMIUM_PATH", DashboardBrowserTest.CHROMIUM);
-    Process p = pb.start();
-    boolean done = p.waitFor(90, TimeUnit.SECONDS);
-    if (!done) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly); // ours, by PID
-      p.destroyForcibly();
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    System.out.println("[bridge " + mode + "]\n" + out);
-    assertTrue(done, "bridge.mjs " + mode + " finished within 90 s:\n" + out);
-    List<String> lines = out.strip().lines().toList();
-    assertTrue(p.exitValue() == 0 && !lines.isEmpty() && lines.get(lines.size() - 1).equals("PASS " + mode),
-        "bridge.mjs " + mode + ":\n" + out);
+    NodeScripts.run("PASS " + mode, Map.of(), "bridge.mjs", mode, url);
   }
+
 }

@@ -9,14 +9,12 @@ import io.pulse.testing.Await;
 import io.pulse.testing.TestNodes;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
-import io.vertx.core.eventbus.Message;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.PubSecKeyOptions;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -24,11 +22,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -117,21 +115,8 @@ class BridgeHeadersBrowserTest {
     BridgeBrowserTest.need(DashboardBrowserTest.nodeVersion() != null, "node 20+");
     BridgeBrowserTest.need(Files.isRegularFile(BridgeBrowserTest.DIR.resolve(
         "node_modules/@vertx/eventbus-bridge-client.js/package.json")), "src/test/browser/node_modules (npm ci)");
-    ProcessBuilder pb = new ProcessBuilder(List.of("node", "bridge-headers.mjs",
-        "http://127.0.0.1:" + node.httpPort() + "/", transport)).directory(BridgeBrowserTest.DIR.toFile())
-        .redirectErrorStream(true);
-    pb.environment().put("PULSE_TOKEN_ANN", annToken);
-    Process p = pb.start();
-    boolean done = p.waitFor(90, TimeUnit.SECONDS);
-    if (!done) {
-      p.destroyForcibly(); // ours, by PID
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    System.out.println("[bridge-headers " + transport + "]\n" + out);
-    assertTrue(done, "bridge-headers.mjs finished within 90 s:\n" + out);
-    List<String> lines = out.strip().lines().toList();
-    assertTrue(p.exitValue() == 0 && lines.get(lines.size() - 1).equals("PASS " + transport),
-        "bridge-headers.mjs " + transport + ":\n" + out);
+    List<String> lines = NodeScripts.run("PASS " + transport, Map.of("PULSE_TOKEN_ANN", annToken), "bridge-headers.mjs",
+        "http://127.0.0.1:" + node.httpPort() + "/", transport);
     // what the backend recorded, for every message the script sent (publishes included)
     List<String> expected = lines.stream().filter(l -> l.startsWith("EXPECT ")).toList();
     assertTrue(expected.size() >= 2 * (4 + 4 + 1 + 1 + 1), "every case reported: " + expected.size());

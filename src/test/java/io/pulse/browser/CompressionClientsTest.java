@@ -1,26 +1,23 @@
 package io.pulse.browser;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.metrics.PulseMetrics;
 import io.pulse.node.PulseNode;
 import io.pulse.testing.TestNodes;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -109,22 +106,8 @@ class CompressionClientsTest {
 
   /** Runs compression.mjs; returns its ANSWER (the negotiated extension as the client saw it). */
   static String run(String... args) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>(List.of("node", "compression.mjs"));
-    cmd.addAll(List.of(args));
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(BridgeBrowserTest.DIR.toFile()).redirectErrorStream(true);
-    pb.environment().put("CHROMIUM_PATH", DashboardBrowserTest.CHROMIUM);
-    Process p = pb.start();
-    boolean done = p.waitFor(90, TimeUnit.SECONDS);
-    if (!done) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly); // ours, by PID
-      p.destroyForcibly();
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    System.out.println("[compression] $ " + String.join(" ", cmd) + "\n" + out);
-    assertTrue(done, "compression.mjs finished within 90 s:\n" + out);
-    List<String> lines = out.strip().lines().toList();
-    assertTrue(p.exitValue() == 0 && lines.get(lines.size() - 1).equals("PASS " + args[0]),
-        "compression.mjs " + String.join(" ", args) + ":\n" + out);
+    List<String> lines = NodeScripts.run("PASS " + args[0], Map.of(), "compression.mjs", args);
     return lines.stream().filter(l -> l.startsWith("ANSWER ")).map(l -> l.substring(7)).findFirst().orElseThrow();
   }
+
 }

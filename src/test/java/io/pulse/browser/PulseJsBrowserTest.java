@@ -1,19 +1,17 @@
 package io.pulse.browser;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.node.PulseNode;
 import io.pulse.testing.TestNodes;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
-import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DisplayName;
-import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 
 /**
@@ -49,20 +47,7 @@ class PulseJsBrowserTest {
   @DisplayName("the example page on two nodes: /pulse.js loads as JavaScript, sensors.* arrives, a room chats both ways")
   void examplePage() throws Exception {
     BridgeBrowserTest.need(DashboardBrowserTest.browserUnavailable() == null, "chromium, node 20+ and npm ci");
-    List<String> cmd = List.of("node", "pulse-example.mjs",
+    NodeScripts.run("PASS example", Map.of(), "pulse-example.mjs",
         "http://127.0.0.1:" + a.httpPort() + "/", "http://127.0.0.1:" + b.httpPort() + "/");
-    ProcessBuilder pb = new ProcessBuilder(cmd).directory(BridgeBrowserTest.DIR.toFile()).redirectErrorStream(true);
-    pb.environment().put("CHROMIUM_PATH", DashboardBrowserTest.CHROMIUM);
-    Process p = pb.start();
-    boolean done = p.waitFor(90, TimeUnit.SECONDS);
-    if (!done) {
-      p.descendants().forEach(ProcessHandle::destroyForcibly); // ours, by PID
-      p.destroyForcibly();
-    }
-    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    System.out.println("[pulse.js example] $ " + String.join(" ", cmd) + "\n" + out);
-    assertTrue(done, "pulse-example.mjs finished within 90 s:\n" + out);
-    List<String> lines = out.strip().lines().toList();
-    assertTrue(p.exitValue() == 0 && lines.get(lines.size() - 1).equals("PASS example"), out);
   }
 }
