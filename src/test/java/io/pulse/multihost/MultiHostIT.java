@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.testing.Http;
+import io.pulse.testing.HttpPublisher;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.WsTestClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -19,8 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -195,14 +193,14 @@ class MultiHostIT {
     try {
       List<SseClient.Event> seenOnB;
       List<SseClient.Event> seenOnC;
-      Publisher pub;
+      HttpPublisher pub;
       long t0;
       try (SseClient sseB = SseClient.open(b.httpPort, "channel=" + ch);
           WsTestClient wsB = subscribed(b, ch);
           WsTestClient wsC = subscribed(c, ch)) {
         awaitLive(a, ch, List.of(sseB), List.of(wsB, wsC));
         t0 = System.currentTimeMillis();
-        pub = new Publisher(a.httpPort, ch, 20);
+        pub = new HttpPublisher(a.httpPort, ch, "m", 1000 / 20);
         try (pub) {
           awaitWithin(() -> pub.acked.size() >= 100, t0, 30_000, "100 messages published");
           sseB.close();
@@ -348,7 +346,7 @@ class MultiHostIT {
       List<SseClient.Event> gotOnVictim = new ArrayList<>();
       long killed;
       Watch gone;
-      try (Publisher pub = new Publisher(s1.httpPort, ch, 20)) {
+      try (HttpPublisher pub = new HttpPublisher(s1.httpPort, ch, "m", 1000 / 20)) {
         awaitWithin(() -> {
           gotOnVictim.addAll(typed(onVictim.drain(), "m"));
           return gotOnVictim.size() >= 10;
@@ -390,40 +388,6 @@ class MultiHostIT {
   }
 
   // --- clients and what they see ---
-
-  /** Publishes on a node every {@code 1000 / rate} ms; remembers the ids it acknowledged (202). */
-  static final class Publisher implements AutoCloseable {
-    final List<String> acked = new CopyOnWriteArrayList<>();
-    final AtomicBoolean running = new AtomicBoolean(true);
-    final Thread thread;
-
-    Publisher(int port, String channel, int rate) {
-      thread = new Thread(() -> {
-        int i = 0;
-        while (running.get()) {
-          try {
-            HttpResponse<String> r = Http.post(port, "/api/publish",
-                new JsonObject().put("channel", channel).put("event", "m").put("data", i++).encode());
-            if (r.statusCode() == 202) {
-              acked.add(new JsonObject(r.body()).getString("id"));
-            }
-            Thread.sleep(1000 / rate);
-          } catch (InterruptedException e) {
-            return;
-          } catch (AssertionError transientFailure) {
-            // a node failing over: what was not acknowledged was not published
-          }
-        }
-      }, "publisher-" + channel);
-      thread.start();
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running.set(false);
-      thread.join(15_000);
-    }
-  }
 
   static WsTestClient subscribed(HostNode n, String ch) {
     WsTestClient w = WsTestClient.connect(n.wsPort);

@@ -5,20 +5,18 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.pulse.testing.Http;
+import io.pulse.testing.HttpPublisher;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.WsTestClient;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.DisplayName;
 import org.junit.jupiter.api.Tag;
@@ -31,40 +29,6 @@ import org.junit.jupiter.api.Timeout;
 class NodeFailureIT {
 
   final String cluster = "it-" + UUID.randomUUID();
-
-  /** Publishes on a node, every period, and remembers the ids the node acknowledged (202). */
-  static final class Publisher implements AutoCloseable {
-    final List<String> acked = new CopyOnWriteArrayList<>();
-    final AtomicBoolean running = new AtomicBoolean(true);
-    final Thread thread;
-
-    Publisher(int port, String channel) {
-      thread = new Thread(() -> {
-        int i = 0;
-        while (running.get()) {
-          try {
-            HttpResponse<String> r = Http.post(port, "/api/publish",
-                new JsonObject().put("channel", channel).put("event", "n").put("data", i++).encode());
-            if (r.statusCode() == 202) {
-              acked.add(new JsonObject(r.body()).getString("id"));
-            }
-            Thread.sleep(50);
-          } catch (InterruptedException e) {
-            return;
-          } catch (AssertionError transientFailure) {
-            // the node may be failing over; what was not acknowledged was not published
-          }
-        }
-      }, "publisher-" + channel);
-      thread.start();
-    }
-
-    @Override
-    public void close() throws InterruptedException {
-      running.set(false);
-      thread.join(10_000);
-    }
-  }
 
   /** Every envelope id a stream received, per channel. */
   static Map<String, List<String>> idsByChannel(List<SseClient.Event> events) {
@@ -116,7 +80,7 @@ class NodeFailureIT {
       List<SseClient.Event> gotC = new ArrayList<>();
       List<SseClient.Event> gotA = new ArrayList<>();
       long killedAt;
-      try (Publisher pb = new Publisher(n2.httpPort, "res.b"); Publisher pc = new Publisher(n3.httpPort, "res.c")) {
+      try (HttpPublisher pb = new HttpPublisher(n2.httpPort, "res.b", "n", 50); HttpPublisher pc = new HttpPublisher(n3.httpPort, "res.c", "n", 50)) {
         Thread.sleep(1500);
         gotA.addAll(onA.drain());
         n1.kill9();
