@@ -9,7 +9,6 @@ import io.pulse.conn.Disconnect;
 import io.pulse.conn.Refusal;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.sockjs.BridgeEvent;
@@ -65,8 +64,7 @@ public final class EventBusBridge {
         ctx.next();
       } else {
         ctx.response().setStatusCode(r.status).putHeader("Content-Type", "application/json; charset=utf-8")
-            .end(new JsonObject().put("error", new JsonObject().put("code", r.code)
-                .put("message", r.getMessage())).encode());
+            .end(r.toJson().encode());
       }
     });
     // SockJS's xhr_send needs a body handler; its bodies are JSON arrays of escaped strings, so a

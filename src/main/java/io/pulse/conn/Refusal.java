@@ -1,6 +1,7 @@
 package io.pulse.conn;
 
 import io.pulse.auth.Auth;
+import io.vertx.core.json.JsonObject;
 
 /**
  * A client's request that Pulse will not carry out, the same on every transport: an HTTP-style
@@ -44,6 +45,11 @@ public final class Refusal extends RuntimeException {
     return right == Auth.UNAUTHORIZED
         ? new Refusal(401, "unauthorized", "a token is required to " + what, "unauthorized")
         : new Refusal(403, "forbidden", "the token does not allow you to " + what, "forbidden");
+  }
+
+  /** The HTTP error body (SPEC §9): {@code {"error":{"code","message"}}}. */
+  public JsonObject toJson() {
+    return new JsonObject().put("error", new JsonObject().put("code", code).put("message", getMessage()));
   }
 
   public static Refusal unavailable(String message) {

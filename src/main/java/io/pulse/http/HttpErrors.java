@@ -2,7 +2,6 @@ package io.pulse.http;
 
 import io.pulse.conn.Refusal;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /** JSON errors (SPEC §9): {@code {"error":{"code":"bad_request","message":"…"}}}. */
@@ -18,7 +17,7 @@ final class HttpErrors {
     }
     res.setStatusCode(status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
-        .end(new JsonObject().put("error", new JsonObject().put("code", code(status)).put("message", message)).encode());
+        .end(new Refusal(status, code(status), message, null).toJson().encode());
   }
 
   /** A {@link Refusal} as its status and code; any other failure as 503. */
@@ -30,7 +29,7 @@ final class HttpErrors {
     Refusal r = err instanceof Refusal refusal ? refusal : Refusal.unavailable(String.valueOf(err.getMessage()));
     res.setStatusCode(r.status)
         .putHeader("Content-Type", "application/json; charset=utf-8")
-        .end(new JsonObject().put("error", new JsonObject().put("code", r.code).put("message", r.getMessage())).encode());
+        .end(r.toJson().encode());
   }
 
   static String code(int status) {

@@ -23,7 +23,6 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.json.JsonObject;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -209,6 +208,6 @@ public final class WsVerticle extends VerticleBase {
     if (r.status == 503) {
       res.putHeader("Retry-After", String.valueOf(RETRY_AFTER_SECONDS));
     }
-    res.end(new JsonObject().put("error", new JsonObject().put("code", r.code).put("message", r.getMessage())).encode());
+    res.end(r.toJson().encode());
   }
 }
