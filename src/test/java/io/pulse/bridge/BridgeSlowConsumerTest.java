@@ -273,6 +273,12 @@ class BridgeSlowConsumerTest {
       assertEquals(Addresses.CHANNEL_PREFIX + "st.a", err.getString("address"));
       assertEquals(400, err.getInteger("failureCode"));
       assertTrue(err.getString("message").contains("not allowed"), err.getString("message"));
+      double badRequests = count("pulse.refused", "reason", "bad_request");
+      register(slow, "st.b", new JsonObject().put("since", 5));
+      JsonObject notAString = new JsonObject(slow.readTextOrNull());
+      assertEquals(Addresses.CHANNEL_PREFIX + "st.b", notAString.getString("address"), notAString.encode());
+      assertEquals(400, notAString.getInteger("failureCode"));
+      assertEquals(badRequests + 1, count("pulse.refused", "reason", "bad_request"));
 
       register(slow, "hd.a", new JsonObject().put("policy", "conflate"));
       awaitRegistered("hd.a", "hd.a");
