@@ -39,9 +39,9 @@ public final class Bench {
       return 0;
     }
     // Every client connection is a file descriptor of this JVM: refuse a run it cannot hold.
-    String fdProblem = FdLimits.ensure(ProcessHandle.current().pid(), parsed.subscribers + FdLimits.HEADROOM);
+    String fdProblem = FdLimits.ensure(ProcessHandle.current().pid(), parsed.connectionsInThisJvm() + FdLimits.HEADROOM);
     if (fdProblem != null) {
-      err.println("pulse bench: " + parsed.subscribers + " connections: " + fdProblem);
+      err.println("pulse bench: " + parsed.connectionsInThisJvm() + " connections: " + fdProblem);
       return 1;
     }
     Nodes nodes = new Nodes();

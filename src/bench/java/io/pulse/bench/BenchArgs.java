@@ -13,14 +13,15 @@ import java.util.Set;
 public final class BenchArgs {
 
   /** The scenarios, as named on the command line. */
-  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "idle", "churn");
+  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "idle", "churn",
+      "cluster-hold");
   private static final Set<String> FANOUT = Set.of("ws-fanout", "sse-fanout", "cross-node");
 
   private static final String[][] OPTIONS = {
-      {"--subscribers N", "clients (fan-out) or connections held (idle)", "1000"},
-      {"--messages M", "messages published in the measured phase", "200"},
+      {"--subscribers N", "clients (fan-out) or connections held (idle, cluster-hold)", "1000"},
+      {"--messages M", "messages published in the measured phase", "200, cluster-hold 10"},
       {"--rate R", "messages per second", "20"},
-      {"--nodes K", "nodes to start (cross-node: at least 2)", "1, cross-node 2"},
+      {"--nodes K", "nodes to start (cross-node, cluster-hold: at least 2)", "1, cross-node 2, cluster-hold 6"},
       {"--cycles C", "churn: connect-subscribe-disconnect cycles", "1000"},
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
@@ -36,6 +37,9 @@ public final class BenchArgs {
       {"--node-jvm-arg ARG", "extra JVM argument for the started nodes; repeatable", ""},
       {"--node-config k=v", "extra -Dpulse.k=v for the started nodes; repeatable", ""},
       {"--source-addresses N", "idle: spread the connections over 127.0.0.1 … 127.0.0.N", "1 per 25,000 connections"},
+      {"--client-processes P", "cluster-hold: client JVMs the connections are split over", "6"},
+      {"--sse-percent S", "cluster-hold: share of the connections that are SSE streams", "10"},
+      {"--spacing S", "cluster-hold: seconds between the measured messages", "2"},
       {"--pin", "nodes on the upper half of the cores, the client on the rest (taskset)", "off"}};
 
   public static final String USAGE = usage();
@@ -68,11 +72,16 @@ public final class BenchArgs {
   public final int payloadBytes;
   /** Fan-out: extra subscribers with policy conflate whose sockets are kept full (they never read). */
   public final int slowConsumers;
+  /** Cluster-hold: client JVMs the connections are split over. */
+  public final int clientProcesses;
+  /** Cluster-hold: per cent of the connections that are SSE streams (the rest WebSocket). */
+  public final int ssePercent;
+  /** Cluster-hold: seconds between two measured messages. */
+  public final int spacingSeconds;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
     subscribers = b.subscribers;
-    messages = b.messages;
     rate = b.rate;
     cycles = b.cycles;
     channels = b.channels;
@@ -89,7 +98,11 @@ public final class BenchArgs {
     compression = b.compression;
     payloadBytes = b.payload;
     slowConsumers = b.slowConsumers;
-    int defaultNodes = scenario.equals("cross-node") ? 2 : 1;
+    clientProcesses = b.clientProcesses;
+    ssePercent = b.ssePercent;
+    spacingSeconds = b.spacing;
+    messages = b.messages != null ? b.messages : scenario.equals("cluster-hold") ? 10 : 200;
+    int defaultNodes = scenario.equals("cross-node") ? 2 : scenario.equals("cluster-hold") ? 6 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
     concurrency = b.concurrency != null ? b.concurrency : scenario.equals("churn") ? 50 : 200;
   }
@@ -97,6 +110,11 @@ public final class BenchArgs {
   /** True when the bench starts (and stops) its own nodes. */
   public boolean startsNodes() {
     return targets.isEmpty();
+  }
+
+  /** Connections the bench JVM itself holds (cluster-hold's are in its client processes). */
+  public int connectionsInThisJvm() {
+    return scenario.equals("cluster-hold") ? 0 : subscribers;
   }
 
   /** Parses {@code args} (without the leading {@code bench}); {@code --help} yields null. */
@@ -148,6 +166,14 @@ public final class BenchArgs {
         case "--jar" -> b.jar = Path.of(v);
         case "--node-jvm-arg" -> b.jvmArgs.add(v);
         case "--node-config" -> b.config.add(nodeConfig(v));
+        case "--client-processes" -> b.clientProcesses = positive(opt, v);
+        case "--sse-percent" -> {
+          b.ssePercent = atLeastZero(opt, v);
+          if (b.ssePercent > 100) {
+            throw new IllegalArgumentException(opt + " is at most 100, not " + v);
+          }
+        }
+        case "--spacing" -> b.spacing = positive(opt, v);
         case "--source-addresses" -> {
           b.sourceAddresses = positive(opt, v);
           if (b.sourceAddresses > SourceAddresses.MAX) {
@@ -171,6 +197,17 @@ public final class BenchArgs {
     }
     if (b.sourceAddresses != null && !b.scenario.equals("idle")) {
       throw new IllegalArgumentException("--source-addresses applies to the idle scenario only");
+    }
+    if (b.scenario.equals("cluster-hold")) {
+      if (!b.targets.isEmpty()) {
+        throw new IllegalArgumentException("cluster-hold starts its own nodes (it kills one): no --target");
+      }
+      if (b.nodes != null && b.nodes < 2) {
+        throw new IllegalArgumentException("cluster-hold needs at least two nodes (one is killed)");
+      }
+      if (b.clientProcesses > SourceAddresses.MAX - 1) {
+        throw new IllegalArgumentException("--client-processes is at most " + (SourceAddresses.MAX - 1));
+      }
     }
     if (b.compression) {
       if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node")) {
@@ -197,7 +234,7 @@ public final class BenchArgs {
   }
 
   private static String usage() {
-    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|bridge-fanout|cross-node|idle|churn [options]");
+    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|bridge-fanout|cross-node|idle|churn|cluster-hold [options]");
     for (String[] o : OPTIONS) {
       b.append(String.format("%n  %-19s %-54s %s", o[0], o[1], o[2].isEmpty() ? "" : "default " + o[2]).stripTrailing());
     }
@@ -246,7 +283,10 @@ public final class BenchArgs {
   private static final class Builder {
     String scenario;
     int subscribers = 1000;
-    int messages = 200;
+    Integer messages;
+    int clientProcesses = 6;
+    int ssePercent = 10;
+    int spacing = 2;
     int rate = 20;
     Integer nodes;
     int cycles = 1000;

@@ -120,6 +120,14 @@ public final class Deliveries {
     return lastReceipt.get();
   }
 
+  /**
+   * Every latency sample in its slot, connection × messages + seq ({@link Samples#EMPTY} where
+   * nothing arrived): for a process that hands its samples to another one.
+   */
+  long[] slots() {
+    return samples.slots();
+  }
+
   /** Latency summary; call once the run is over. */
   public Stats latency() {
     return samples.stats();

@@ -16,8 +16,16 @@ import java.util.Locale;
  */
 final class LeanSseClients extends LeanClients {
 
+  private final List<String> sourceAddresses;
+
   LeanSseClients(Deliveries deliveries) {
+    this(deliveries, List.of());
+  }
+
+  /** Streams from {@code sourceAddresses} in turn (empty: the kernel's choice). */
+  LeanSseClients(Deliveries deliveries, List<String> sourceAddresses) {
     super(deliveries);
+    this.sourceAddresses = List.copyOf(sourceAddresses);
   }
 
   @Override
@@ -25,7 +33,8 @@ final class LeanSseClients extends LeanClients {
     String uri = "/events?channel=" + URLEncoder.encode(channel, StandardCharsets.UTF_8);
     return Opener.run(count, concurrency, deadline, i -> {
       Node node = nodes.get(i % nodes.size());
-      return connect(node.httpHost, node.httpPort, new Stream(i, node, uri));
+      String from = sourceAddresses.isEmpty() ? null : sourceAddresses.get(i % sourceAddresses.size());
+      return connect(node.httpHost, node.httpPort, from, new Stream(i, node, uri));
     });
   }
 

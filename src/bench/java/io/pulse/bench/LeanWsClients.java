@@ -38,6 +38,8 @@ final class LeanWsClients extends LeanClients {
   private final boolean bridge;
   private final boolean compression;
   private final List<String> sourceAddresses;
+  private String room; // cluster-hold: the chat room some connections join once subscribed, or null
+  private java.util.function.IntFunction<String> memberName; // connection index -> its name in the room, or null
   private final java.util.concurrent.atomic.LongAdder wireBytes = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder compressed = new java.util.concurrent.atomic.LongAdder();
   private final java.util.concurrent.atomic.LongAdder texts = new java.util.concurrent.atomic.LongAdder();
@@ -66,6 +68,19 @@ final class LeanWsClients extends LeanClients {
    */
   static LeanWsClients bridge(Deliveries deliveries) {
     return new LeanWsClients(deliveries, true, false, List.of());
+  }
+
+  /**
+   * Subscribers from {@code sourceAddresses} of which some also {@code join} {@code room} once
+   * subscribed: connection i under the name {@code memberName.apply(i)}, none where that is null.
+   * The {@code joined} answer and the room's envelopes count as unrecognised deliveries.
+   */
+  static LeanWsClients joining(Deliveries deliveries, List<String> sourceAddresses, String room,
+      java.util.function.IntFunction<String> memberName) {
+    LeanWsClients clients = new LeanWsClients(deliveries, false, false, sourceAddresses);
+    clients.room = room;
+    clients.memberName = memberName;
+    return clients;
   }
 
   /** With {@code compression}, the subscribers offer permessage-deflate and inflate. */
@@ -323,6 +338,11 @@ final class LeanWsClients extends LeanClients {
       }
       if (Bytes.indexOf(text, 0, length, SUBSCRIBED) >= 0) {
         opened();
+        String name = room == null ? null : memberName.apply(index);
+        if (name != null) {
+          ctx.writeAndFlush(frame(OP_TEXT, new io.vertx.core.json.JsonObject().put("type", "join").put("room", room)
+              .put("name", name).encode().getBytes(StandardCharsets.UTF_8)));
+        }
       } else if (Bytes.indexOf(text, 0, length, ERROR) >= 0) {
         ended("subscribe refused: " + new String(text, 0, length, StandardCharsets.UTF_8));
         ctx.close();

@@ -82,6 +82,11 @@ final class Publisher implements AutoCloseable {
     return new Outcome(sent, accepted.get(), sent - accepted.get(), firstError.get(), first, last);
   }
 
+  /** One bench message numbered {@code seq} (-1: warm-up), stamped now; completes with the HTTP status. */
+  Future<Integer> publishNow(long seq) {
+    return publish(seq, EpochMicros.now());
+  }
+
   private Future<Integer> publish(long seq, long micros) {
     Buffer body = Buffer.buffer("{\"channel\":\"" + channel + "\",\"event\":\"bench\",\"data\":{\"seq\":" + seq
         + ",\"bt\":" + micros + pad + "}}");

@@ -11,7 +11,8 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class Samples {
 
-  private static final long EMPTY = Long.MIN_VALUE;
+  /** A slot with no sample. */
+  static final long EMPTY = Long.MIN_VALUE;
   private final long[] values;
   private final LongAdder count = new LongAdder();
 
@@ -29,6 +30,11 @@ public final class Samples {
   /** Samples recorded so far. */
   public long count() {
     return count.sum();
+  }
+
+  /** A copy of every slot, {@link #EMPTY} where nothing was recorded. */
+  long[] slots() {
+    return values.clone();
   }
 
   /** Summary of the recorded slots; call once recording has stopped. */

@@ -14,6 +14,7 @@ interface Scenario {
       case "cross-node" -> new FanoutScenario(FanoutScenario.Transport.WS, true);
       case "idle" -> new IdleScenario();
       case "churn" -> new ChurnScenario();
+      case "cluster-hold" -> new ClusterHoldScenario();
       default -> throw new IllegalArgumentException("unknown scenario " + name);
     };
   }
