@@ -92,13 +92,14 @@ final class ClusterHoldScenario implements Scenario {
         + " rss_as_is: VmRSS without a forced GC; heap: used after jcmd GC.run; kill: SIGKILL to the last node's PID");
   }
 
-  /** Warm-up until every connection got one, then {@code --messages} spaced {@code --spacing} s; reads the samples. */
+  /** Warm-up (a message a second for --warmup s, and until every connection got one), then {@code --messages} spaced {@code --spacing} s; reads the samples. */
   private static void publish(BenchContext ctx, HoldProcesses clients, Publisher publisher, Report r, int total)
       throws Exception {
     BenchArgs a = ctx.args;
-    long warmDeadline = ctx.deadline(60_000);
+    long warmDeadline = ctx.deadline(60_000 + a.warmupSeconds * 1000L);
+    long warmEnough = System.currentTimeMillis() + a.warmupSeconds * 1000L;
     long warm = 0;
-    while (warm < total && System.currentTimeMillis() < warmDeadline) {
+    while ((warm < total || System.currentTimeMillis() < warmEnough) && System.currentTimeMillis() < warmDeadline) {
       publisher.publishNow(-1).await(10, TimeUnit.SECONDS);
       BenchContext.sleep(1_000);
       warm = clients.ask("status", ctx.deadline(10_000)).stream().mapToLong(s -> s.getLong("warm")).sum();
