@@ -98,9 +98,9 @@ public final class BenchArgs {
     compression = b.compression;
     payloadBytes = b.payload;
     slowConsumers = b.slowConsumers;
-    clientProcesses = b.clientProcesses;
-    ssePercent = b.ssePercent;
-    spacingSeconds = b.spacing;
+    clientProcesses = b.clientProcesses != null ? b.clientProcesses : 6;
+    ssePercent = b.ssePercent != null ? b.ssePercent : 10;
+    spacingSeconds = b.spacing != null ? b.spacing : 2;
     messages = b.messages != null ? b.messages : scenario.equals("cluster-hold") ? 10 : 200;
     int defaultNodes = scenario.equals("cross-node") ? 2 : scenario.equals("cluster-hold") ? 6 : 1;
     nodes = !targets.isEmpty() ? targets.size() : b.nodes != null ? b.nodes : defaultNodes;
@@ -205,9 +205,12 @@ public final class BenchArgs {
       if (b.nodes != null && b.nodes < 2) {
         throw new IllegalArgumentException("cluster-hold needs at least two nodes (one is killed)");
       }
-      if (b.clientProcesses > SourceAddresses.MAX - 1) {
+      if (b.clientProcesses != null && b.clientProcesses > SourceAddresses.MAX - 1) {
         throw new IllegalArgumentException("--client-processes is at most " + (SourceAddresses.MAX - 1));
       }
+    }
+    if (!b.scenario.equals("cluster-hold") && (b.clientProcesses != null || b.ssePercent != null || b.spacing != null)) {
+      throw new IllegalArgumentException("--client-processes, --sse-percent and --spacing apply to cluster-hold only");
     }
     if (b.compression) {
       if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node")) {
@@ -284,9 +287,9 @@ public final class BenchArgs {
     String scenario;
     int subscribers = 1000;
     Integer messages;
-    int clientProcesses = 6;
-    int ssePercent = 10;
-    int spacing = 2;
+    Integer clientProcesses;
+    Integer ssePercent;
+    Integer spacing;
     int rate = 20;
     Integer nodes;
     int cycles = 1000;

@@ -51,7 +51,8 @@ final class ClusterHoldScenario implements Scenario {
     Path dir = Files.createTempDirectory("pulse-bench-hold-");
     Path jar = a.jar != null ? a.jar : Nodes.runningJar();
     Report r = new Report().put("scenario", a.scenario).put("nodes", k).put("client_processes", parts.size());
-    try (HoldProcesses clients = new HoldProcesses(plans(ctx, parts, channel, room), jar, dir, CLIENT_HEAP, System.err);
+    boolean done = false;
+    try (HoldProcesses clients = new HoldProcesses(plans(ctx, parts, channel, room), jar, dir, CLIENT_HEAP);
         Publisher publisher = new Publisher(ctx.vertx, nodes.get(0), channel, 0)) {
       ctx.log("%d client processes (pids %s) opening %d WebSockets and %d SSE streams on %d nodes", parts.size(),
           clients.pids(), wsTotal, sseTotal, k);
@@ -86,6 +87,18 @@ final class ClusterHoldScenario implements Scenario {
 
       kill(ctx, clients, r, perNode, wsTotal, sseTotal, room, members);
       ctx.log("closing");
+      done = true;
+    } finally {
+      if (done) {
+        try (var logs = Files.list(dir)) {
+          for (Path log : logs.toList()) {
+            Files.delete(log);
+          }
+        }
+        Files.delete(dir);
+      } else {
+        ctx.log("client process logs in %s", dir);
+      }
     }
     return r.note("method", "connect_rate: all client processes opening at once, --concurrency each;"
         + " latency: every delivery, bt (publish, epoch µs) to arrival on the same machine's clock;"

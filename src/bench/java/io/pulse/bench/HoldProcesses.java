@@ -5,7 +5,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.io.OutputStreamWriter;
-import java.io.PrintStream;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -29,7 +28,7 @@ final class HoldProcesses implements AutoCloseable {
   private final List<Child> children = new ArrayList<>();
 
   /** Starts one process per plan, from the server jar and the bench's classes; logs go to {@code dir}. */
-  HoldProcesses(List<JsonObject> plans, Path serverJar, Path dir, String heap, PrintStream progress) throws IOException {
+  HoldProcesses(List<JsonObject> plans, Path serverJar, Path dir, String heap) throws IOException {
     String classPath = serverJar.toAbsolutePath() + java.io.File.pathSeparator + benchClasses();
     try {
       for (int k = 0; k < plans.size(); k++) {

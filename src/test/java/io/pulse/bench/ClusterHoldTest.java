@@ -119,6 +119,8 @@ class ClusterHoldTest {
     assertThrows(IllegalArgumentException.class,
         () -> BenchArgs.parse("--scenario", "cluster-hold", "--target", "http://127.0.0.1:8080"));
     assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "cluster-hold", "--sse-percent", "101"));
+    assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "idle", "--spacing", "3"));
+    assertEquals(3, BenchArgs.parse("--scenario", "cluster-hold", "--client-processes", "3").clientProcesses);
     assertTrue(BenchArgs.USAGE.contains("--client-processes P"));
   }
 }
