@@ -26,6 +26,8 @@ public final class BenchArgs {
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
       {"--client lean|vertx", "fan-out subscribers: bare Netty, or Vert.x clients", "lean"},
+      {"--local-subscribers K", "cross-node: WS comparison group on the publisher's node", "N/10, 1 to 100"},
+      {"--transport ws|sse", "cross-node: the subscribers' transport on the other nodes", "ws"},
       {"--compression on|off", "WebSocket fan-out: offer permessage-deflate, inflate", "off"},
       {"--payload BYTES", "fan-out: pad each message with sensor-like JSON", "0 (about 60)"},
       {"--slow-consumers K", "fan-out: K more subscribers, policy conflate, never read", "0"},
@@ -66,6 +68,10 @@ public final class BenchArgs {
   public final boolean pin;
   /** Idle: loopback source addresses to spread the connections over; null = automatic ({@link SourceAddresses}). */
   public final Integer sourceAddresses;
+  /** Cross-node: the size of the comparison group on the publisher's node; null = N/10, 1 to 100. */
+  public final Integer localSubscribers;
+  /** Cross-node: the transport of the subscribers on the other nodes, "ws" or "sse" (the comparison group is WS). */
+  public final String transport;
   /** WebSocket subscribers offer permessage-deflate and inflate what comes compressed. */
   public final boolean compression;
   /** Approximate bytes of sensor-like JSON added to each message's data (0: none). */
@@ -95,6 +101,8 @@ public final class BenchArgs {
     leanClient = b.leanClient;
     pin = b.pin;
     sourceAddresses = b.sourceAddresses;
+    transport = b.transport;
+    localSubscribers = b.localSubscribers;
     compression = b.compression;
     payloadBytes = b.payload;
     slowConsumers = b.slowConsumers;
@@ -150,6 +158,13 @@ public final class BenchArgs {
             throw new IllegalArgumentException("--client must be lean or vertx, got '" + v + "'");
           }
           b.leanClient = v.equals("lean");
+        }
+        case "--local-subscribers" -> b.localSubscribers = positive(opt, v);
+        case "--transport" -> {
+          if (!v.equals("ws") && !v.equals("sse")) {
+            throw new IllegalArgumentException("--transport must be ws or sse, got '" + v + "'");
+          }
+          b.transport = v;
         }
         case "--compression" -> {
           if (!v.equals("on") && !v.equals("off")) {
@@ -212,7 +227,16 @@ public final class BenchArgs {
     if (!b.scenario.equals("cluster-hold") && (b.clientProcesses != null || b.ssePercent != null || b.spacing != null)) {
       throw new IllegalArgumentException("--client-processes, --sse-percent and --spacing apply to cluster-hold only");
     }
+    if (b.localSubscribers != null && !b.scenario.equals("cross-node")) {
+      throw new IllegalArgumentException("--local-subscribers is for cross-node");
+    }
+    if (!b.transport.equals("ws") && !b.scenario.equals("cross-node")) {
+      throw new IllegalArgumentException("--transport is for cross-node (the other scenarios name theirs)");
+    }
     if (b.compression) {
+      if (b.transport.equals("sse")) {
+        throw new IllegalArgumentException("--compression is for WebSocket subscribers, not --transport sse");
+      }
       if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node")) {
         throw new IllegalArgumentException("--compression is for WebSocket fan-out (ws-fanout, cross-node)");
       }
@@ -299,6 +323,8 @@ public final class BenchArgs {
     boolean leanClient = true;
     boolean pin;
     Integer sourceAddresses;
+    String transport = "ws";
+    Integer localSubscribers;
     boolean compression;
     int payload;
     int slowConsumers;

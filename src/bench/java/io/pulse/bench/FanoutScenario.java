@@ -12,7 +12,7 @@ import java.util.function.ToLongFunction;
  *
  * <p>Subscribers are spread over the subscriber nodes: all nodes for the fan-out scenarios; every
  * node but the first for {@code cross-node}, whose publisher posts to the first node. There, a
- * small comparison group (N/10, 1 to 100 WS clients) subscribes on the publishing node too, so the
+ * small comparison group (N/10, 1 to 100 WS clients, or {@code --local-subscribers}) subscribes on the publishing node too, so the
  * same messages give a same-node and a cross-node latency. The two groups differ in size, so their
  * plain percentiles include fan-out loops of different lengths; the cross-node cost is compared on
  * each message's first delivery in each group instead ({@link Deliveries#firstDeliveryLatency}).
@@ -64,7 +64,7 @@ final class FanoutScenario implements Scenario {
     try (Publisher publisher = new Publisher(ctx.vertx, publishTo, channel, ctx.args.payloadBytes)) {
       groups.add(connect(ctx, transport, subscriberNodes, a.subscribers, channel));
       if (crossNode) {
-        int nearby = Math.max(1, Math.min(100, a.subscribers / 10));
+        int nearby = a.localSubscribers != null ? a.localSubscribers : Math.max(1, Math.min(100, a.subscribers / 10));
         groups.add(connect(ctx, Transport.WS, List.of(publishTo), nearby, channel));
       }
       ServerProbe.Memory after = ctx.probe.memory(subscriberNodes);

@@ -114,7 +114,19 @@ class BenchArgsTest {
     assertMessage("--compression must be on or off, got 'yes'", "--scenario", "ws-fanout", "--compression", "yes");
     assertMessage("--compression is for WebSocket fan-out", "--scenario", "sse-fanout", "--compression", "on");
     assertMessage("--compression on needs --client lean", "--scenario", "ws-fanout", "--compression", "on", "--client", "vertx");
+    assertMessage("--transport must be ws or sse, got 'bridge'", "--scenario", "cross-node", "--transport", "bridge");
+    assertMessage("--local-subscribers is for cross-node", "--scenario", "ws-fanout", "--local-subscribers", "1");
+    assertMessage("--transport is for cross-node", "--scenario", "ws-fanout", "--transport", "sse");
+    assertMessage("--compression is for WebSocket subscribers", "--scenario", "cross-node", "--transport", "sse", "--compression", "on");
     assertMessage("--payload must not be negative", "--scenario", "ws-fanout", "--payload", "-1");
+  }
+
+  @Test
+  void crossNodeTakesTheSubscribersTransport() {
+    assertEquals("ws", BenchArgs.parse("--scenario", "cross-node").transport);
+    assertEquals("sse", BenchArgs.parse("--scenario", "cross-node", "--transport", "sse").transport);
+    assertEquals(1, BenchArgs.parse("--scenario", "cross-node", "--local-subscribers", "1").localSubscribers);
+    assertNull(BenchArgs.parse("--scenario", "cross-node").localSubscribers);
   }
 
   @Test
