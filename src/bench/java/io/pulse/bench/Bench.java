@@ -67,7 +67,7 @@ public final class Bench {
       }
       String runId = UUID.randomUUID().toString().substring(0, 8);
       BenchContext ctx = new BenchContext(parsed, vertx, nodes.list(), new ServerProbe(), runId, deadline, err);
-      Report report = Scenario.named(parsed.scenario).run(ctx);
+      Report report = Scenario.named(parsed).run(ctx);
       report.put("pinned", pinning == null ? null : pinning.toString());
       report.print(out);
       ok = true;

@@ -13,13 +13,14 @@ import java.util.Set;
 public final class BenchArgs {
 
   /** The scenarios, as named on the command line. */
-  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "idle", "churn");
-  private static final Set<String> FANOUT = Set.of("ws-fanout", "sse-fanout", "cross-node");
+  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "burst", "idle", "churn");
+  private static final Set<String> FANOUT = Set.of("ws-fanout", "sse-fanout", "cross-node", "burst");
 
   private static final String[][] OPTIONS = {
-      {"--subscribers N", "clients (fan-out) or connections held (idle)", "1000"},
+      {"--subscribers N", "clients (fan-out) or connections held (idle)", "1000, burst 5000"},
       {"--messages M", "messages published in the measured phase", "200"},
-      {"--rate R", "messages per second", "20"},
+      {"--rate R", "messages per second", "20, burst 1000"},
+      {"--transport ws|sse", "burst: the subscribers' transport", "ws"},
       {"--nodes K", "nodes to start (cross-node: at least 2)", "1, cross-node 2"},
       {"--cycles C", "churn: connect-subscribe-disconnect cycles", "1000"},
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
@@ -28,7 +29,7 @@ public final class BenchArgs {
       {"--compression on|off", "WebSocket fan-out: offer permessage-deflate, inflate", "off"},
       {"--payload BYTES", "fan-out: pad each message with sensor-like JSON", "0 (about 60)"},
       {"--slow-consumers K", "fan-out: K more subscribers, policy conflate, never read", "0"},
-      {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
+      {"--warmup S", "seconds of unmeasured publishing before the run (burst: at 20/s)", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
       {"--target URL", "use this running node (http base URL); repeatable", ""},
@@ -68,12 +69,16 @@ public final class BenchArgs {
   public final int payloadBytes;
   /** Fan-out: extra subscribers with policy conflate whose sockets are kept full (they never read). */
   public final int slowConsumers;
+  /** Burst: the subscribers' transport, "ws" or "sse". */
+  public final String transport;
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
-    subscribers = b.subscribers;
+    boolean burst = scenario.equals("burst");
+    subscribers = b.subscribers != null ? b.subscribers : burst ? 5000 : 1000;
     messages = b.messages;
-    rate = b.rate;
+    rate = b.rate != null ? b.rate : burst ? 1000 : 20;
+    transport = b.transport;
     cycles = b.cycles;
     channels = b.channels;
     warmupSeconds = b.warmup;
@@ -133,6 +138,12 @@ public final class BenchArgs {
           }
           b.leanClient = v.equals("lean");
         }
+        case "--transport" -> {
+          if (!v.equals("ws") && !v.equals("sse")) {
+            throw new IllegalArgumentException("--transport must be ws or sse, got '" + v + "'");
+          }
+          b.transport = v;
+        }
         case "--compression" -> {
           if (!v.equals("on") && !v.equals("off")) {
             throw new IllegalArgumentException("--compression must be on or off, got '" + v + "'");
@@ -163,6 +174,12 @@ public final class BenchArgs {
     if (!SCENARIOS.contains(b.scenario)) {
       throw new IllegalArgumentException("unknown scenario '" + b.scenario + "' (one of " + String.join(", ", SCENARIOS.stream().sorted().toList()) + ")");
     }
+    if (b.transport != null && !b.scenario.equals("burst")) {
+      throw new IllegalArgumentException("--transport applies to the burst scenario only (ws-fanout and sse-fanout name theirs)");
+    }
+    if (b.transport == null) {
+      b.transport = "ws";
+    }
     if (!b.targets.isEmpty() && b.nodes != null && b.nodes != b.targets.size()) {
       throw new IllegalArgumentException("--nodes " + b.nodes + " contradicts " + b.targets.size() + " --target URL(s)");
     }
@@ -173,8 +190,9 @@ public final class BenchArgs {
       throw new IllegalArgumentException("--source-addresses applies to the idle scenario only");
     }
     if (b.compression) {
-      if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node")) {
-        throw new IllegalArgumentException("--compression is for WebSocket fan-out (ws-fanout, cross-node)");
+      if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node")
+          && !(b.scenario.equals("burst") && b.transport.equals("ws"))) {
+        throw new IllegalArgumentException("--compression is for WebSocket fan-out (ws-fanout, cross-node, burst)");
       }
       if (!b.leanClient) {
         throw new IllegalArgumentException("--compression on needs --client lean");
@@ -188,7 +206,7 @@ public final class BenchArgs {
       throw new IllegalArgumentException("cross-node needs two nodes (--nodes 2, or two --target URLs)");
     }
     if (parsed.slowConsumers > 0 && !FANOUT.contains(parsed.scenario)) {
-      throw new IllegalArgumentException("--slow-consumers applies to ws-fanout, sse-fanout and cross-node only");
+      throw new IllegalArgumentException("--slow-consumers applies to ws-fanout, sse-fanout, cross-node and burst only");
     }
     if (parsed.nodes > 8) {
       throw new IllegalArgumentException("--nodes is at most 8 on one machine");
@@ -197,7 +215,7 @@ public final class BenchArgs {
   }
 
   private static String usage() {
-    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|bridge-fanout|cross-node|idle|churn [options]");
+    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|bridge-fanout|cross-node|burst|idle|churn [options]");
     for (String[] o : OPTIONS) {
       b.append(String.format("%n  %-19s %-54s %s", o[0], o[1], o[2].isEmpty() ? "" : "default " + o[2]).stripTrailing());
     }
@@ -245,9 +263,10 @@ public final class BenchArgs {
 
   private static final class Builder {
     String scenario;
-    int subscribers = 1000;
+    Integer subscribers;
     int messages = 200;
-    int rate = 20;
+    Integer rate;
+    String transport;
     Integer nodes;
     int cycles = 1000;
     Integer channels;

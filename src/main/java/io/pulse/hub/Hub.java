@@ -35,9 +35,21 @@ import java.util.function.Consumer;
  */
 public final class Hub {
 
-  /** The clustered event bus, as far as the hub needs it (a fake in unit tests). */
+  /**
+   * The clustered event bus, as far as the hub needs it (a fake in unit tests). A bus that hears
+   * several messages in one event-loop turn hands them over together when the handler is a
+   * {@link Receiver} (the hub's is).
+   */
   public interface Bus {
     Registration listen(String address, Consumer<Delivery> handler);
+  }
+
+  /** A handler that can take the messages of one event-loop turn at once. */
+  public interface Receiver extends Consumer<Delivery> {
+    /** {@code heard}, in the order heard, in one turn; by default one by one. */
+    default void acceptAll(List<Delivery> heard) {
+      heard.forEach(this);
+    }
   }
 
   /** One event-bus registration. */
@@ -138,6 +150,21 @@ public final class Hub {
   private static final AtomicLong HUBS = new AtomicLong();
   private final long id = HUBS.incrementAndGet();
   private long stamps;
+  // While dispatchAll runs several messages: sessions write without flushing, and those that owe
+  // a flush wait here for the turn's end.
+  private boolean inTurn;
+  private final java.util.ArrayList<Session> unflushed = new java.util.ArrayList<>();
+  private final Receiver receiver = new Receiver() {
+    @Override
+    public void accept(Delivery d) {
+      dispatch(d);
+    }
+
+    @Override
+    public void acceptAll(List<Delivery> heard) {
+      dispatchAll(heard);
+    }
+  };
 
   public Hub(Bus bus, Listener listener, Gaps history) {
     this.bus = bus;
@@ -157,7 +184,7 @@ public final class Hub {
     if (entry == null) {
       Entry created = new Entry();
       String address = pattern ? Addresses.pattern(key) : Addresses.channel(key);
-      created.registration = bus.listen(address, this::dispatch);
+      created.registration = bus.listen(address, receiver);
       map.put(key, created);
       entry = created;
     }
@@ -182,6 +209,29 @@ public final class Hub {
   /** Number of distinct channels and patterns with a registration on this node. */
   public int registrations() {
     return exact.size() + patterns.size();
+  }
+
+  /**
+   * Hands the messages heard in one event-loop turn, in order, to the local sessions. One alone
+   * is {@link #dispatch}ed as it is: written and flushed at once. Several are written without a
+   * flush, and each session that got any is flushed once at the end: one send for all of them
+   * (a full socket queue flushes early, see Session). Per connection, the order stays the same.
+   */
+  public void dispatchAll(List<Delivery> heard) {
+    if (heard.size() == 1 || inTurn) {
+      heard.forEach(this::dispatch);
+      return;
+    }
+    inTurn = true;
+    try {
+      heard.forEach(this::dispatch);
+    } finally {
+      inTurn = false;
+      for (int i = 0; i < unflushed.size(); i++) {
+        unflushed.get(i).flushTurn();
+      }
+      unflushed.clear();
+    }
   }
 
   /** Hands a message to every local session whose subscriptions match its channel. */
@@ -278,17 +328,25 @@ public final class Hub {
     }
     if (first != null && stamp == 0) {
       for (Session s : first.snapshot()) {
-        s.offer(d);
+        offer(s, d);
       }
     }
   }
 
-  private static void offerOnce(Entry entry, Delivery d, long stamp) {
+  private void offerOnce(Entry entry, Delivery d, long stamp) {
     for (Session s : entry.snapshot()) {
       if (s.offerStamp != stamp) {
         s.offerStamp = stamp;
-        s.offer(d);
+        offer(s, d);
       }
+    }
+  }
+
+  private void offer(Session s, Delivery d) {
+    if (!inTurn) {
+      s.offer(d);
+    } else if (s.offerInTurn(d)) {
+      unflushed.add(s);
     }
   }
 
