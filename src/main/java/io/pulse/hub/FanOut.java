@@ -53,8 +53,11 @@ public final class FanOut {
 
   private static final Listener[] NONE = new Listener[0];
 
-  /** The most messages a listener's loop takes in one task, so that one turn stays short. */
-  static final int MAX_BATCH = 64;
+  /**
+   * The most messages a listener's loop takes in one task, so that one turn stays short; as many
+   * as the transports keep encoded ({@link io.pulse.net.SharedBuffers#KEPT}).
+   */
+  static final int MAX_BATCH = io.pulse.net.SharedBuffers.KEPT;
 
   /**
    * A hub listening on an address. The consumer queues each message for it and makes sure one

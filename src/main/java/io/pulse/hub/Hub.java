@@ -150,10 +150,9 @@ public final class Hub {
   private static final AtomicLong HUBS = new AtomicLong();
   private final long id = HUBS.incrementAndGet();
   private long stamps;
-  // While dispatchAll runs several messages: sessions write without flushing, and those that owe
-  // a flush wait here for the turn's end.
+  // While dispatchAll orders several messages: those ready to go out wait here for the turn's fan-out.
   private boolean inTurn;
-  private final java.util.ArrayList<Session> unflushed = new java.util.ArrayList<>();
+  private final java.util.ArrayList<Delivery> ready = new java.util.ArrayList<>();
   private final Receiver receiver = new Receiver() {
     @Override
     public void accept(Delivery d) {
@@ -213,9 +212,12 @@ public final class Hub {
 
   /**
    * Hands the messages heard in one event-loop turn, in order, to the local sessions. One alone
-   * is {@link #dispatch}ed as it is: written and flushed at once. Several are written without a
-   * flush, and each session that got any is flushed once at the end: one send for all of them
-   * (a full socket queue flushes early, see Session). Per connection, the order stays the same.
+   * is {@link #dispatch}ed as it is: written and flushed at once. Several are first put in order
+   * (as {@link #dispatch} does), then fanned out connection by connection: each session gets all
+   * of a channel's messages of the turn, written without a flush, and one flush (one send) for
+   * them, before the next session; so the first connections' bytes leave at once, as without a
+   * turn. This holds for a channel that one subscription entry covers (the channel, or a single
+   * pattern); a channel that several match goes out message by message, as before.
    */
   public void dispatchAll(List<Delivery> heard) {
     if (heard.size() == 1 || inTurn) {
@@ -227,11 +229,53 @@ public final class Hub {
       heard.forEach(this::dispatch);
     } finally {
       inTurn = false;
-      for (int i = 0; i < unflushed.size(); i++) {
-        unflushed.get(i).flushTurn();
-      }
-      unflushed.clear();
+      fanOutTurn();
     }
+  }
+
+  /** Offers what the turn made ready: runs of one channel connection by connection, the rest one by one. */
+  private void fanOutTurn() {
+    try {
+      int i = 0;
+      while (i < ready.size()) {
+        Delivery d = ready.get(i);
+        int end = i + 1;
+        while (end < ready.size() && ready.get(end).channel().equals(d.channel())) {
+          end++;
+        }
+        Entry only = end - i > 1 ? onlyEntry(d.channel()) : null;
+        if (only == null) {
+          for (int k = i; k < end; k++) {
+            offerAll(ready.get(k));
+          }
+        } else {
+          for (Session s : only.snapshot()) {
+            for (int k = i; k < end; k++) {
+              s.offerInTurn(ready.get(k));
+            }
+            s.flushTurn();
+          }
+        }
+        i = end;
+      }
+    } finally {
+      ready.clear();
+    }
+  }
+
+  /** The one entry (the channel's, or one pattern's) that matches {@code channel}; null if none or several. */
+  private Entry onlyEntry(String channel) {
+    Entry only = exact.get(channel);
+    for (String prefix : Channels.prefixes(channel)) {
+      Entry p = patterns.get(prefix);
+      if (p != null) {
+        if (only != null) {
+          return null;
+        }
+        only = p;
+      }
+    }
+    return only;
   }
 
   /** Hands a message to every local session whose subscriptions match its channel. */
@@ -309,6 +353,14 @@ public final class Hub {
   private void deliver(Channel c, Delivery d) {
     c.started = true;
     c.last = d.seq();
+    if (inTurn) {
+      ready.add(d); // offered at the turn's end (dispatchAll)
+    } else {
+      offerAll(d);
+    }
+  }
+
+  private void offerAll(Delivery d) {
     Entry first = exact.get(d.channel());
     long stamp = 0;
     for (String prefix : Channels.prefixes(d.channel())) {
@@ -328,25 +380,17 @@ public final class Hub {
     }
     if (first != null && stamp == 0) {
       for (Session s : first.snapshot()) {
-        offer(s, d);
+        s.offer(d);
       }
     }
   }
 
-  private void offerOnce(Entry entry, Delivery d, long stamp) {
+  private static void offerOnce(Entry entry, Delivery d, long stamp) {
     for (Session s : entry.snapshot()) {
       if (s.offerStamp != stamp) {
         s.offerStamp = stamp;
-        offer(s, d);
+        s.offer(d);
       }
-    }
-  }
-
-  private void offer(Session s, Delivery d) {
-    if (!inTurn) {
-      s.offer(d);
-    } else if (s.offerInTurn(d)) {
-      unflushed.add(s);
     }
   }
 

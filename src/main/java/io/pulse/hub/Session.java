@@ -77,7 +77,7 @@ public abstract class Session {
   /** The hub's mark of the last message offered through more than one subscription ({@link Hub}). */
   long offerStamp;
   // Several messages in one event-loop turn (Hub#dispatchAll): written without a flush while
-  // inTurn; unflushed until the hub calls flushTurn() once at the turn's end.
+  // inTurn; unflushed until the hub calls flushTurn() once after them.
   private boolean inTurn;
   private boolean unflushed;
 
@@ -149,19 +149,16 @@ public abstract class Session {
   protected abstract Listener listener();
 
   /**
-   * Offers a live message heard with others in one event-loop turn: written without a flush.
-   * True if the session now owes a flush ({@link #flushTurn()}) that it did not owe before: the
-   * hub keeps it in the turn's list.
+   * Offers a live message heard with others in one event-loop turn: written without a flush,
+   * which {@link #flushTurn()} does once for the turn's messages.
    */
-  final boolean offerInTurn(Delivery d) {
-    boolean owed = unflushed;
+  final void offerInTurn(Delivery d) {
     inTurn = true;
     try {
       offer(d);
     } finally {
       inTurn = false;
     }
-    return !owed && unflushed;
   }
 
   /** The end of the turn: flushes what {@link #offerInTurn} wrote, once. */

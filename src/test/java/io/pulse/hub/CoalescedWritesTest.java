@@ -32,6 +32,7 @@ class CoalescedWritesTest {
     boolean kernelTakesFlushed = true; // false: a client that does not read
     int flushes;
     boolean closedSlow;
+    List<String> shared = new ArrayList<>(); // every socket's events, in the order they happened
 
     Socket(long maxBytes, SlowPolicy policy) {
       super(maxBytes, policy);
@@ -41,6 +42,7 @@ class CoalescedWritesTest {
     @Override
     protected void write(Delivery d) {
       log.add("w" + d.seq());
+      shared.add(this + ":w" + d.seq());
       queued += d.envelope().length();
       flushes++;
       drain();
@@ -49,6 +51,7 @@ class CoalescedWritesTest {
     @Override
     protected boolean writeWithoutFlush(Delivery d) {
       log.add("u" + d.seq());
+      shared.add(this + ":u" + d.seq());
       queued += d.envelope().length();
       unflushedBytes += d.envelope().length();
       return true;
@@ -57,6 +60,7 @@ class CoalescedWritesTest {
     @Override
     protected void flushWrites() {
       log.add("flush");
+      shared.add(this + ":flush");
       flushes++;
       unflushedBytes = 0;
       drain();
@@ -123,16 +127,40 @@ class CoalescedWritesTest {
   }
 
   @Test
-  @DisplayName("several messages in one turn: written in order, one flush per connection, after the last write")
+  @DisplayName("several messages in one turn: written in order, one flush per connection, connection by connection")
   void severalInOneTurnFlushOnce() {
+    List<String> all = new ArrayList<>();
     Socket a = new Socket(1 << 20, SlowPolicy.DISCONNECT);
     Socket b = new Socket(1 << 20, SlowPolicy.DISCONNECT);
+    a.shared = all;
+    b.shared = all;
     hub.subscribe(a, "c");
     hub.subscribe(b, "c");
     receiver().acceptAll(msgs(1, 5));
     for (Socket s : List.of(a, b)) {
       assertEquals(List.of("u1", "u2", "u3", "u4", "u5", "flush"), s.log);
       assertEquals(1, s.flushes);
+    }
+    assertEquals(a + ":flush", all.get(5), "the first connection is flushed before the second is written to: " + all);
+  }
+
+  @Test
+  @DisplayName("a channel that several subscriptions match goes out message by message: each once, in order")
+  void severalEntriesGoOneByOne() {
+    Socket exact = new Socket(1 << 20, SlowPolicy.DISCONNECT);
+    Socket both = new Socket(1 << 20, SlowPolicy.DISCONNECT);
+    Socket pattern = new Socket(1 << 20, SlowPolicy.DISCONNECT);
+    hub.subscribe(exact, "a.b");
+    hub.subscribe(both, "a.b");
+    hub.subscribe(both, "a.*");
+    hub.subscribe(pattern, "a.*");
+    List<Delivery> turn = new ArrayList<>();
+    for (long s = 1; s <= 3; s++) {
+      turn.add(new Delivery("a.b", s, 0, "{}"));
+    }
+    ((Hub.Receiver) bus.live.get(io.pulse.messages.Addresses.channel("a.b"))).acceptAll(turn);
+    for (Socket s : List.of(exact, both, pattern)) {
+      assertEquals(List.of("w1", "w2", "w3"), s.log);
     }
   }
 
