@@ -13,25 +13,25 @@ import java.util.Set;
 public final class BenchArgs {
 
   /** The scenarios, as named on the command line. */
-  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "idle", "churn",
+  public static final Set<String> SCENARIOS = Set.of("ws-fanout", "sse-fanout", "bridge-fanout", "cross-node", "burst", "idle", "churn",
       "cluster-hold");
-  private static final Set<String> FANOUT = Set.of("ws-fanout", "sse-fanout", "cross-node");
+  private static final Set<String> FANOUT = Set.of("ws-fanout", "sse-fanout", "cross-node", "burst");
 
   private static final String[][] OPTIONS = {
-      {"--subscribers N", "clients (fan-out) or connections held (idle, cluster-hold)", "1000"},
+      {"--subscribers N", "clients (fan-out) or connections held (idle, cluster-hold)", "1000, burst 5000"},
       {"--messages M", "messages published in the measured phase", "200, cluster-hold 10"},
-      {"--rate R", "messages per second", "20"},
+      {"--rate R", "messages per second", "20, burst 1000"},
       {"--nodes K", "nodes to start (cross-node, cluster-hold: at least 2)", "1, cross-node 2, cluster-hold 6"},
       {"--cycles C", "churn: connect-subscribe-disconnect cycles", "1000"},
       {"--channels K", "churn: spread the cycles over K channels", "one per cycle"},
       {"--concurrency P", "connections opened (churn: cycles run) at a time", "200, churn 50"},
       {"--client lean|vertx", "fan-out subscribers: bare Netty, or Vert.x clients", "lean"},
       {"--local-subscribers K", "cross-node: WS comparison group on the publisher's node", "N/10, 1 to 100"},
-      {"--transport ws|sse", "cross-node: the subscribers' transport on the other nodes", "ws"},
+      {"--transport ws|sse", "burst: the subscribers' transport; cross-node: on the other nodes", "ws"},
       {"--compression on|off", "WebSocket fan-out: offer permessage-deflate, inflate", "off"},
       {"--payload BYTES", "fan-out: pad each message with sensor-like JSON", "0 (about 60)"},
       {"--slow-consumers K", "fan-out: K more subscribers, policy conflate, never read", "0"},
-      {"--warmup S", "seconds of unmeasured publishing before the run", "2"},
+      {"--warmup S", "seconds of unmeasured publishing before the run (burst: at 20/s)", "2"},
       {"--hold S", "idle: seconds to hold the connections before reading", "3"},
       {"--timeout S", "hard limit for the whole run, at least 60", "300"},
       {"--target URL", "use this running node (http base URL); repeatable", ""},
@@ -70,7 +70,7 @@ public final class BenchArgs {
   public final Integer sourceAddresses;
   /** Cross-node: the size of the comparison group on the publisher's node; null = N/10, 1 to 100. */
   public final Integer localSubscribers;
-  /** Cross-node: the transport of the subscribers on the other nodes, "ws" or "sse" (the comparison group is WS). */
+  /** Burst: the subscribers' transport; cross-node: that of the subscribers on the other nodes (the comparison group is WS). "ws" or "sse". */
   public final String transport;
   /** WebSocket subscribers offer permessage-deflate and inflate what comes compressed. */
   public final boolean compression;
@@ -87,8 +87,9 @@ public final class BenchArgs {
 
   private BenchArgs(Builder b) {
     scenario = b.scenario;
-    subscribers = b.subscribers;
-    rate = b.rate;
+    boolean burst = scenario.equals("burst");
+    subscribers = b.subscribers != null ? b.subscribers : burst ? 5000 : 1000;
+    rate = b.rate != null ? b.rate : burst ? 1000 : 20;
     cycles = b.cycles;
     channels = b.channels;
     warmupSeconds = b.warmup;
@@ -230,15 +231,15 @@ public final class BenchArgs {
     if (b.localSubscribers != null && !b.scenario.equals("cross-node")) {
       throw new IllegalArgumentException("--local-subscribers is for cross-node");
     }
-    if (!b.transport.equals("ws") && !b.scenario.equals("cross-node")) {
-      throw new IllegalArgumentException("--transport is for cross-node (the other scenarios name theirs)");
+    if (!b.transport.equals("ws") && !b.scenario.equals("cross-node") && !b.scenario.equals("burst")) {
+      throw new IllegalArgumentException("--transport is for cross-node and burst (the other scenarios name theirs)");
     }
     if (b.compression) {
       if (b.transport.equals("sse")) {
         throw new IllegalArgumentException("--compression is for WebSocket subscribers, not --transport sse");
       }
-      if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node")) {
-        throw new IllegalArgumentException("--compression is for WebSocket fan-out (ws-fanout, cross-node)");
+      if (!b.scenario.equals("ws-fanout") && !b.scenario.equals("cross-node") && !b.scenario.equals("burst")) {
+        throw new IllegalArgumentException("--compression is for WebSocket fan-out (ws-fanout, cross-node, burst)");
       }
       if (!b.leanClient) {
         throw new IllegalArgumentException("--compression on needs --client lean");
@@ -252,7 +253,7 @@ public final class BenchArgs {
       throw new IllegalArgumentException("cross-node needs two nodes (--nodes 2, or two --target URLs)");
     }
     if (parsed.slowConsumers > 0 && !FANOUT.contains(parsed.scenario)) {
-      throw new IllegalArgumentException("--slow-consumers applies to ws-fanout, sse-fanout and cross-node only");
+      throw new IllegalArgumentException("--slow-consumers applies to ws-fanout, sse-fanout, cross-node and burst only");
     }
     if (parsed.nodes > 8) {
       throw new IllegalArgumentException("--nodes is at most 8 on one machine");
@@ -261,7 +262,7 @@ public final class BenchArgs {
   }
 
   private static String usage() {
-    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|bridge-fanout|cross-node|idle|churn|cluster-hold [options]");
+    StringBuilder b = new StringBuilder("usage: java -jar pulse.jar bench --scenario ws-fanout|sse-fanout|bridge-fanout|cross-node|burst|idle|churn|cluster-hold [options]");
     for (String[] o : OPTIONS) {
       b.append(String.format("%n  %-19s %-54s %s", o[0], o[1], o[2].isEmpty() ? "" : "default " + o[2]).stripTrailing());
     }
@@ -309,12 +310,12 @@ public final class BenchArgs {
 
   private static final class Builder {
     String scenario;
-    int subscribers = 1000;
+    Integer subscribers;
     Integer messages;
     Integer clientProcesses;
     Integer ssePercent;
     Integer spacing;
-    int rate = 20;
+    Integer rate;
     Integer nodes;
     int cycles = 1000;
     Integer channels;

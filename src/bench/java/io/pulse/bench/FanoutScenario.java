@@ -34,7 +34,7 @@ final class FanoutScenario implements Scenario {
   /** CPU and publishing figures of the measured phase. */
   private record Measured(Publisher.Outcome published, long expected, Long serverCpuMicros, Long clientCpuMicros,
       Map.Entry<String, Long> busiestThread, Map<String, Long> serverCpuByKind, long wallMicros, Double machineBusyPercent,
-      ServerWrites.Histogram serverWrites) {
+      ServerWrites.Histogram serverWrites, ServerFlushes.Reading flushes) {
   }
 
   /** {@code --slow-consumers}: how many, the fillers it took to fill their sockets, and conflation during the run. */
@@ -42,6 +42,8 @@ final class FanoutScenario implements Scenario {
   }
 
   private static final long QUIET_MS = 3_000;
+  /** {@code burst}: the warm-up's rate at most, so that it warms the node without queueing a burst of its own. */
+  static final int BURST_WARMUP_RATE = 20;
   private static final int MAX_FILL_MESSAGES = 20_000;
 
   private final Transport transport;
@@ -130,8 +132,9 @@ final class FanoutScenario implements Scenario {
     long connected = sum(groups, g -> g.opened().opened());
     long minEnd = System.currentTimeMillis() + a.warmupSeconds * 1000L;
     long hardEnd = ctx.deadline(a.warmupSeconds * 1000L + 20_000);
-    ctx.log("warming up (%d s at %d/s)", a.warmupSeconds, a.rate);
-    Publisher.Outcome w = publisher.run(Integer.MAX_VALUE / 2, a.rate, true, () -> {
+    int rate = a.scenario.equals("burst") ? Math.min(a.rate, BURST_WARMUP_RATE) : a.rate;
+    ctx.log("warming up (%d s at %d/s)", a.warmupSeconds, rate);
+    Publisher.Outcome w = publisher.run(Integer.MAX_VALUE / 2, rate, true, () -> {
       long now = System.currentTimeMillis();
       return now >= hardEnd || now >= minEnd && sum(groups, g -> g.deliveries().warmConnections()) >= connected;
     });
@@ -141,10 +144,11 @@ final class FanoutScenario implements Scenario {
         w.firstError() == null ? "" : "; publish failure: " + w.firstError());
   }
 
-  private static Measured measure(BenchContext ctx, Publisher publisher, List<Group> groups, List<Node> subscriberNodes)
+  private Measured measure(BenchContext ctx, Publisher publisher, List<Group> groups, List<Node> subscriberNodes)
       throws InterruptedException {
     BenchArgs a = ctx.args;
     ServerWrites.Histogram writesBefore = ServerWrites.read(subscriberNodes);
+    ServerFlushes.Reading flushesBefore = ServerFlushes.read(subscriberNodes, label());
     Long serverBefore = ctx.probe.cpuMicros(ctx.nodes);
     Long clientBefore = ctx.selfCpuMicros();
     Map<String, Long> threadsBefore = ctx.probe.threadCpuMicros(ctx.nodes);
@@ -172,9 +176,15 @@ final class FanoutScenario implements Scenario {
     long wallMicros = (System.nanoTime() - start) / 1_000;
     Double machineBusy = ServerProbe.machineBusyPercent(machineBefore, ServerProbe.machineTicks());
     ServerWrites.Histogram writesAfter = ServerWrites.read(subscriberNodes);
+    ServerFlushes.Reading flushes = flushesBefore.until(ServerFlushes.read(subscriberNodes, label()));
     return new Measured(published, expected, difference(serverBefore, serverAfter), difference(clientBefore, clientAfter),
         busiest, byKind, wallMicros, machineBusy,
-        writesBefore == null || writesAfter == null ? null : writesAfter.since(writesBefore));
+        writesBefore == null || writesAfter == null ? null : writesAfter.since(writesBefore), flushes);
+  }
+
+  /** The transport's label in the nodes' metrics. */
+  private String label() {
+    return transport.name().toLowerCase();
   }
 
   /** Waits until every expected delivery arrived, or none arrived for {@link #QUIET_MS}. */
@@ -246,6 +256,17 @@ final class FanoutScenario implements Scenario {
     Stats first = main.deliveries().firstDeliveryLatency();
     r.put("first_delivery_p50_ms", first.percentileMs(50));
     ServerWrites.Histogram writes = m.serverWrites();
+    ServerFlushes.Reading f = m.flushes();
+    r.put("server_flushes_per_delivery", f.flushes() == null || f.delivered() == null ? null : Report.ratio(f.flushes(), f.delivered()))
+        .put("server_syscw_per_delivery", f.syscw() == null ? null : Report.ratio(f.syscw(), received));
+    r.note("server_flushes_per_delivery", "pulse_delivery_flushes_total / pulse_messages_delivered_total{transport=\""
+        + label() + "\"} over the measured phase (null: a node built before the flush counter);"
+        + " server_syscw_per_delivery: write-type system calls of the node JVMs (/proc/<pid>/io syscw, all threads),"
+        + " none for socket writes on io_uring");
+    if (ctx.args.scenario.equals("burst")) {
+      r.put("burst_last_delivery_ms", received == 0 ? null : (lastReceipt - m.published().firstSentMicros()) / 1000.0);
+      r.note("burst", "burst_last_delivery_ms: from the first publish to the last delivery received");
+    }
     r.put("server_writes", writes == null ? null : writes.count())
         .put("server_write_p50_ms", writes == null ? null : writes.quantileMs(0.50))
         .put("server_write_p99_ms", writes == null ? null : writes.quantileMs(0.99));

@@ -127,6 +127,11 @@ public final class Connections {
       }
 
       @Override
+      public void flushed() {
+        counted.flushed();
+      }
+
+      @Override
       public void conflationHeld(int channels, long bytes) {
         counted.held(channels, bytes);
       }

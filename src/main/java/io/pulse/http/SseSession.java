@@ -74,10 +74,40 @@ final class SseSession extends Session implements Transport {
       String id = singleChannel != null ? Long.toString(d.seq()) : ResumeToken.encode(positions());
       response.write(Buffer.buffer(event(id, d)));
     } else if (ctx.channel().isActive()) {
-      ByteBuf chunk = singleChannel != null ? singleChannelEvents.bufferFor(d)
-          : Unpooled.wrappedBuffer(chunk(event(ResumeToken.encode(positions()), d)));
-      encoder.writeAndFlush(chunk, encoder.voidPromise());
+      encoder.writeAndFlush(chunkOf(d), encoder.voidPromise());
     }
+  }
+
+  /**
+   * Several deliveries in one event-loop turn: their chunks are queued on the channel and
+   * flushed once by {@link #flushWrites}, one {@code writev} for all. They stay separate chunks:
+   * a single-channel stream's chunk is the node's shared one, and joining them would copy each
+   * event once per stream.
+   */
+  @Override
+  protected boolean writeWithoutFlush(Delivery d) {
+    if (response.ended()) {
+      return false;
+    }
+    if (!direct()) {
+      write(d);
+      return false;
+    }
+    if (ctx.channel().isActive()) {
+      encoder.write(chunkOf(d), encoder.voidPromise());
+    }
+    return true;
+  }
+
+  @Override
+  protected void flushWrites() {
+    encoder.flush();
+  }
+
+  /** The chunk of {@code d}: the node's shared one on a single-channel stream, else this stream's own (its id is the resume token). */
+  private ByteBuf chunkOf(Delivery d) {
+    return singleChannel != null ? singleChannelEvents.bufferFor(d)
+        : Unpooled.wrappedBuffer(chunk(event(ResumeToken.encode(positions()), d)));
   }
 
   /** A conflated envelope: an event of this stream's own, not the node's shared single-channel one. */

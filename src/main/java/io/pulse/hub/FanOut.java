@@ -9,9 +9,15 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.Handler;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -47,22 +53,63 @@ public final class FanOut {
 
   private static final Listener[] NONE = new Listener[0];
 
-  /** A hub listening on an address. */
+  /**
+   * The most messages a listener's loop takes in one task, so that one turn stays short; as many
+   * as the transports keep encoded ({@link io.pulse.net.SharedBuffers#KEPT}).
+   */
+  static final int MAX_BATCH = io.pulse.net.SharedBuffers.KEPT;
+
+  /**
+   * A hub listening on an address. The consumer queues each message for it and makes sure one
+   * task to take them is pending on the hub's loop: when the loop is busy (a burst, a long
+   * fan-out), the messages heard meanwhile wait together and are handed over at once
+   * ({@link Hub.Receiver#acceptAll}), so each connection gets them in one flush. On an idle loop
+   * the task runs next, with the one message.
+   */
   private static final class Listener {
     final Context context;
     final Thread thread; // the context's event loop
-    final Consumer<Delivery> handler;
+    final Hub.Receiver handler;
+    final Queue<Delivery> pending = new ConcurrentLinkedQueue<>();
+    final AtomicBoolean scheduled = new AtomicBoolean();
+    final List<Delivery> batch = new ArrayList<>(); // the listener's thread only
+    final Handler<Void> take = v -> take();
     boolean cancelled; // set and read on that thread only
 
     Listener(Context context, Consumer<Delivery> handler) {
       this.context = context;
       this.thread = Thread.currentThread();
-      this.handler = handler;
+      this.handler = handler instanceof Hub.Receiver r ? r : handler::accept;
     }
 
-    void accept(Delivery d) {
-      if (!cancelled) {
-        handler.accept(d);
+    /** Any thread (the consumer's): queues {@code d} and makes sure a task will take it. */
+    void offer(Delivery d) {
+      pending.add(d);
+      schedule();
+    }
+
+    private void schedule() {
+      if (!scheduled.get() && scheduled.compareAndSet(false, true)) {
+        context.runOnContext(take);
+      }
+    }
+
+    /** On the listener's loop: hands over what is queued (up to {@link #MAX_BATCH}), in order. */
+    private void take() {
+      scheduled.set(false); // a message queued from here on schedules the next task
+      Delivery d;
+      while (batch.size() < MAX_BATCH && (d = pending.poll()) != null) {
+        batch.add(d);
+      }
+      try {
+        if (!cancelled && !batch.isEmpty()) {
+          handler.acceptAll(batch);
+        }
+      } finally {
+        batch.clear();
+        if (!pending.isEmpty()) {
+          schedule(); // more than one batch was waiting
+        }
       }
     }
   }
@@ -127,9 +174,9 @@ public final class FanOut {
   }
 
   /**
-   * On the consumer's event loop: the hubs of other loops first, through their own loop, so that
-   * they start their fan-out at once; then the hubs of this loop, directly. Each hub still gets an
-   * address's messages in the order the consumer heard them.
+   * On the consumer's event loop: the hubs of other loops first, so that they start their fan-out
+   * at once; then the hubs of this loop. Each gets the message through a task on its own loop
+   * ({@link Listener}), and an address's messages in the order the consumer heard them.
    */
   private static void dispatch(Address address, Delivery d) {
     Thread here = Thread.currentThread();
@@ -139,13 +186,13 @@ public final class FanOut {
       if (l.thread == here) {
         local = true;
       } else {
-        l.context.runOnContext(v -> l.accept(d));
+        l.offer(d);
       }
     }
     if (local) {
       for (Listener l : listeners) {
         if (l.thread == here) {
-          l.accept(d);
+          l.offer(d);
         }
       }
     }

@@ -35,9 +35,21 @@ import java.util.function.Consumer;
  */
 public final class Hub {
 
-  /** The clustered event bus, as far as the hub needs it (a fake in unit tests). */
+  /**
+   * The clustered event bus, as far as the hub needs it (a fake in unit tests). A bus that hears
+   * several messages in one event-loop turn hands them over together when the handler is a
+   * {@link Receiver} (the hub's is).
+   */
   public interface Bus {
     Registration listen(String address, Consumer<Delivery> handler);
+  }
+
+  /** A handler that can take the messages of one event-loop turn at once. */
+  public interface Receiver extends Consumer<Delivery> {
+    /** {@code heard}, in the order heard, in one turn; by default one by one. */
+    default void acceptAll(List<Delivery> heard) {
+      heard.forEach(this);
+    }
   }
 
   /** One event-bus registration. */
@@ -138,6 +150,20 @@ public final class Hub {
   private static final AtomicLong HUBS = new AtomicLong();
   private final long id = HUBS.incrementAndGet();
   private long stamps;
+  // While dispatchAll orders several messages: those ready to go out wait here for the turn's fan-out.
+  private boolean inTurn;
+  private final java.util.ArrayList<Delivery> ready = new java.util.ArrayList<>();
+  private final Receiver receiver = new Receiver() {
+    @Override
+    public void accept(Delivery d) {
+      dispatch(d);
+    }
+
+    @Override
+    public void acceptAll(List<Delivery> heard) {
+      dispatchAll(heard);
+    }
+  };
 
   public Hub(Bus bus, Listener listener, Gaps history) {
     this.bus = bus;
@@ -157,7 +183,7 @@ public final class Hub {
     if (entry == null) {
       Entry created = new Entry();
       String address = pattern ? Addresses.pattern(key) : Addresses.channel(key);
-      created.registration = bus.listen(address, this::dispatch);
+      created.registration = bus.listen(address, receiver);
       map.put(key, created);
       entry = created;
     }
@@ -182,6 +208,74 @@ public final class Hub {
   /** Number of distinct channels and patterns with a registration on this node. */
   public int registrations() {
     return exact.size() + patterns.size();
+  }
+
+  /**
+   * Hands the messages heard in one event-loop turn, in order, to the local sessions. One alone
+   * is {@link #dispatch}ed as it is: written and flushed at once. Several are first put in order
+   * (as {@link #dispatch} does), then fanned out connection by connection: each session gets all
+   * of a channel's messages of the turn, written without a flush, and one flush (one send) for
+   * them, before the next session; so the first connections' bytes leave at once, as without a
+   * turn. This holds for a channel that one subscription entry covers (the channel, or a single
+   * pattern); a channel that several match goes out message by message, as before.
+   */
+  public void dispatchAll(List<Delivery> heard) {
+    if (heard.size() == 1 || inTurn) {
+      heard.forEach(this::dispatch);
+      return;
+    }
+    inTurn = true;
+    try {
+      heard.forEach(this::dispatch);
+    } finally {
+      inTurn = false;
+      fanOutTurn();
+    }
+  }
+
+  /** Offers what the turn made ready: runs of one channel connection by connection, the rest one by one. */
+  private void fanOutTurn() {
+    try {
+      int i = 0;
+      while (i < ready.size()) {
+        Delivery d = ready.get(i);
+        int end = i + 1;
+        while (end < ready.size() && ready.get(end).channel().equals(d.channel())) {
+          end++;
+        }
+        Entry only = end - i > 1 ? onlyEntry(d.channel()) : null;
+        if (only == null) {
+          for (int k = i; k < end; k++) {
+            offerAll(ready.get(k));
+          }
+        } else {
+          for (Session s : only.snapshot()) {
+            for (int k = i; k < end; k++) {
+              s.offerInTurn(ready.get(k));
+            }
+            s.flushTurn();
+          }
+        }
+        i = end;
+      }
+    } finally {
+      ready.clear();
+    }
+  }
+
+  /** The one entry (the channel's, or one pattern's) that matches {@code channel}; null if none or several. */
+  private Entry onlyEntry(String channel) {
+    Entry only = exact.get(channel);
+    for (String prefix : Channels.prefixes(channel)) {
+      Entry p = patterns.get(prefix);
+      if (p != null) {
+        if (only != null) {
+          return null;
+        }
+        only = p;
+      }
+    }
+    return only;
   }
 
   /** Hands a message to every local session whose subscriptions match its channel. */
@@ -259,6 +353,14 @@ public final class Hub {
   private void deliver(Channel c, Delivery d) {
     c.started = true;
     c.last = d.seq();
+    if (inTurn) {
+      ready.add(d); // offered at the turn's end (dispatchAll)
+    } else {
+      offerAll(d);
+    }
+  }
+
+  private void offerAll(Delivery d) {
     Entry first = exact.get(d.channel());
     long stamp = 0;
     for (String prefix : Channels.prefixes(d.channel())) {

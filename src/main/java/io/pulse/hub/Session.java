@@ -39,6 +39,10 @@ public abstract class Session {
     /** What the session holds for conflation changed by {@code channels} entries and {@code bytes}. */
     default void conflationHeld(int channels, long bytes) {
     }
+
+    /** Written messages were flushed to the socket: one delivery alone, or a turn's several at once. */
+    default void flushed() {
+    }
   }
 
   private final long maxQueuedBytes;
@@ -72,6 +76,10 @@ public abstract class Session {
   private Runnable onSlow = () -> { };
   /** The hub's mark of the last message offered through more than one subscription ({@link Hub}). */
   long offerStamp;
+  // Several messages in one event-loop turn (Hub#dispatchAll): written without a flush while
+  // inTurn; unflushed until the hub calls flushTurn() once after them.
+  private boolean inTurn;
+  private boolean unflushed;
 
   protected Session(long maxQueuedBytes, boolean dropWhenSlow) {
     this(maxQueuedBytes, dropWhenSlow ? SlowPolicy.DROP : SlowPolicy.DISCONNECT);
@@ -83,8 +91,22 @@ public abstract class Session {
     this.defaultPolicy = defaultPolicy;
   }
 
-  /** Writes one message to the client (queued on its socket). */
+  /** Writes one message to the client (queued on its socket) and flushes it. */
   protected abstract void write(Delivery d);
+
+  /**
+   * Writes one message without flushing it, if the transport can: true if it did, and then
+   * {@link #flushWrites()} follows once for all such writes of the turn. By default the message is
+   * written and flushed at once ({@link #write}), and false.
+   */
+  protected boolean writeWithoutFlush(Delivery d) {
+    write(d);
+    return false;
+  }
+
+  /** Flushes what {@link #writeWithoutFlush} wrote: one send for all of them. */
+  protected void flushWrites() {
+  }
 
   /**
    * Writes a message built for this session alone (a conflated one, marked with its count), not
@@ -125,6 +147,28 @@ public abstract class Session {
 
   /** Metrics hooks. */
   protected abstract Listener listener();
+
+  /**
+   * Offers a live message heard with others in one event-loop turn: written without a flush,
+   * which {@link #flushTurn()} does once for the turn's messages.
+   */
+  final void offerInTurn(Delivery d) {
+    inTurn = true;
+    try {
+      offer(d);
+    } finally {
+      inTurn = false;
+    }
+  }
+
+  /** The end of the turn: flushes what {@link #offerInTurn} wrote, once. */
+  final void flushTurn() {
+    if (unflushed) {
+      unflushed = false;
+      flushWrites();
+      listener().flushed();
+    }
+  }
 
   /** Offers a live message. */
   public final void offer(Delivery d) {
@@ -284,13 +328,38 @@ public abstract class Session {
         return;
       }
     }
-    if (replay ? (replayBytes += d.envelope().length()) > maxQueuedBytes : transportFull()) {
+    if (replay ? (replayBytes += d.envelope().length()) > maxQueuedBytes : full()) {
       overflow(d);
       return;
     }
     advance(d, pos);
-    write(d);
+    if (!inTurn) {
+      write(d);
+      listener().flushed();
+    } else if (writeWithoutFlush(d)) {
+      unflushed = true;
+    } else {
+      listener().flushed();
+    }
     listener().delivered(d);
+  }
+
+  /**
+   * {@link #transportFull()}, after flushing what this turn wrote if the queue looks full: the
+   * queue counts unflushed bytes too, and a message must not meet the slow-consumer policy for
+   * bytes that only waited for the turn's end.
+   */
+  private boolean full() {
+    if (!transportFull()) {
+      return false;
+    }
+    if (unflushed) {
+      unflushed = false;
+      flushWrites();
+      listener().flushed();
+      return transportFull();
+    }
+    return true;
   }
 
   /** Records {@code d} as the last written of its channel ({@code pos}: its position, or null). */
@@ -354,6 +423,7 @@ public abstract class Session {
       }
       advance(d, pos);
       writeOwn(d);
+      listener().flushed();
       listener().delivered(d);
     }
     reportHeld(channels, bytes);

@@ -42,6 +42,7 @@ public final class PulseMetrics {
   private final Counter detached;
   private final Map<String, Counter> delivered = new ConcurrentHashMap<>();
   private final Map<String, Counter> conflated = new ConcurrentHashMap<>();
+  private final Map<String, Counter> flushes = new ConcurrentHashMap<>();
   private final Map<String, java.util.concurrent.atomic.AtomicLong[]> conflationHeld = new ConcurrentHashMap<>();
   private final Timer latency;
   private final Map<String, Counter> wsUpgrades = new ConcurrentHashMap<>();
@@ -68,6 +69,10 @@ public final class PulseMetrics {
           .description("Open client connections").register(registry);
       Gauge.builder("pulse.subscriptions", s, AtomicInteger::get).tag("transport", t)
           .description("Channel and pattern subscriptions held by open connections").register(registry);
+      flushes.put(t, Counter.builder("pulse.delivery.flushes")
+          .description("Flushes of delivered messages to client sockets: one per message written alone, one per"
+              + " connection for the messages of one event-loop turn written together")
+          .tag("transport", t).register(registry));
       conflated.put(t, Counter.builder("pulse.conflated")
           .description("Messages skipped for a slow client because a newer one of their channel replaced them (policy conflate)")
           .tag("transport", t).register(registry));
@@ -163,12 +168,14 @@ public final class PulseMetrics {
     private final String transport;
     private final Counter delivered;
     private final Counter conflated;
+    private final Counter flushes;
     private final java.util.concurrent.atomic.AtomicLong[] held;
 
     private Deliveries(String transport) {
       this.transport = transport;
       this.delivered = PulseMetrics.this.delivered.get(transport); // looked up once: used for every delivery
       this.conflated = PulseMetrics.this.conflated.get(transport);
+      this.flushes = PulseMetrics.this.flushes.get(transport);
       this.held = conflationHeld.get(transport);
     }
 
@@ -176,6 +183,11 @@ public final class PulseMetrics {
     public void delivered(long publishTs) {
       delivered.increment();
       latency.record(Math.max(0, System.currentTimeMillis() - publishTs), TimeUnit.MILLISECONDS);
+    }
+
+    /** Written deliveries were flushed to a client socket (one, or a turn's several together). */
+    public void flushed() {
+      flushes.increment();
     }
 
     /** A message waiting for a slow client was replaced by a newer one of its channel. */

@@ -25,7 +25,9 @@ import java.nio.charset.StandardCharsets;
  * connection, replies included, goes this way, so replies and deliveries keep their
  * order; Vert.x still writes the control frames (ping, close), which need no order with them.
  * The socket's queue is Netty's, bounded by {@code limits.sendQueueBytes} (its high-water mark,
- * set by {@code setWriteQueueMaxSize}).
+ * set by {@code setWriteQueueMaxSize}). Several deliveries in one event-loop turn (a burst, see
+ * {@link io.pulse.hub.Hub#dispatchAll}) are written without a flush and flushed once: one
+ * {@code writev} for all of them.
  */
 final class WsSession extends Session {
 
@@ -69,9 +71,32 @@ final class WsSession extends Session {
     if (ctx == null) {
       ws.writeTextMessage(d.envelope());
     } else if (writable()) {
-      SharedBuffers from = deflated != null && deflate.worthIt(d.envelope().length()) ? deflated : frames;
-      framed.writeAndFlush(from.bufferFor(d), framed.voidPromise());
+      framed.writeAndFlush(frameOf(d), framed.voidPromise());
     }
+  }
+
+  /** Several deliveries in one event-loop turn: queued on the channel, flushed once by {@link #flushWrites}. */
+  @Override
+  protected boolean writeWithoutFlush(Delivery d) {
+    if (ctx == null) {
+      write(d);
+      return false;
+    }
+    if (writable()) {
+      framed.write(frameOf(d), framed.voidPromise());
+    }
+    return true;
+  }
+
+  @Override
+  protected void flushWrites() {
+    framed.flush();
+  }
+
+  /** The node's shared frame of {@code d}, compressed if the connection negotiated it and it is worth it. */
+  private io.netty.buffer.ByteBuf frameOf(Delivery d) {
+    SharedBuffers from = deflated != null && deflate.worthIt(d.envelope().length()) ? deflated : frames;
+    return from.bufferFor(d);
   }
 
   /** A conflated envelope: this connection's own frame, not the node's shared one. */

@@ -32,7 +32,7 @@ class BenchArgsTest {
     assertEquals(0, BenchArgs.parse("--scenario", "ws-fanout").slowConsumers);
     assertEquals(20, BenchArgs.parse("--scenario", "sse-fanout", "--slow-consumers", "20").slowConsumers);
     assertEquals(5, BenchArgs.parse("--scenario", "cross-node", "--slow-consumers", "5").slowConsumers);
-    assertEquals("--slow-consumers applies to ws-fanout, sse-fanout and cross-node only",
+    assertEquals("--slow-consumers applies to ws-fanout, sse-fanout, cross-node and burst only",
         assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "idle", "--slow-consumers", "3"))
             .getMessage());
     assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "ws-fanout", "--slow-consumers", "-1"));
@@ -79,6 +79,22 @@ class BenchArgsTest {
     assertEquals(50, BenchArgs.parse("--scenario", "churn").concurrency);
     assertEquals(1000, BenchArgs.parse("--scenario", "churn").cycles);
     assertNull(BenchArgs.parse("--scenario", "churn").channels);
+  }
+
+  @Test
+  void burstDefaultsAndTransport() {
+    BenchArgs burst = BenchArgs.parse("--scenario", "burst");
+    assertEquals(5000, burst.subscribers);
+    assertEquals(200, burst.messages);
+    assertEquals(1000, burst.rate);
+    assertEquals("ws", burst.transport);
+    assertEquals("sse", BenchArgs.parse("--scenario", "burst", "--transport", "sse", "--subscribers", "10").transport);
+    assertEquals(10, BenchArgs.parse("--scenario", "burst", "--subscribers", "10").subscribers);
+    assertEquals(1000, BenchArgs.parse("--scenario", "ws-fanout").subscribers, "other scenarios keep theirs");
+    assertEquals(20, BenchArgs.parse("--scenario", "ws-fanout").rate);
+    assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "ws-fanout", "--transport", "sse"));
+    assertThrows(IllegalArgumentException.class, () -> BenchArgs.parse("--scenario", "burst", "--transport", "udp"));
+    assertTrue(BenchArgs.USAGE.contains("--transport ws|sse"));
   }
 
   @Test

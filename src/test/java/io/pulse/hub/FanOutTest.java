@@ -143,6 +143,94 @@ class FanOutTest {
     }
   }
 
+  /** A hub that records the batches it is handed. */
+  static final class Batches extends VerticleBase {
+    final FanOut fan;
+    final List<List<Long>> batches = new CopyOnWriteArrayList<>();
+
+    Batches(FanOut fan) {
+      this.fan = fan;
+    }
+
+    @Override
+    public Future<?> start() {
+      return fan.bus().listen(ADDRESS, new Hub.Receiver() {
+        @Override
+        public void accept(io.pulse.messages.Delivery d) {
+          batches.add(List.of(d.seq()));
+        }
+
+        @Override
+        public void acceptAll(List<io.pulse.messages.Delivery> heard) {
+          batches.add(heard.stream().map(io.pulse.messages.Delivery::seq).toList());
+        }
+      }).ready();
+    }
+
+    long total() {
+      return batches.stream().mapToLong(List::size).sum();
+    }
+
+    io.vertx.core.Context loop() {
+      return context;
+    }
+  }
+
+  @Test
+  void messagesHeardWhileTheLoopIsBusyAreHandedOverTogether() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      FanOut fan = new FanOut(vertx.eventBus());
+      Batches hub = new Batches(fan);
+      vertx.deployVerticle(hub).await();
+
+      // An idle loop: each message alone, as it comes.
+      publish(vertx, 1, 1);
+      Await.until(() -> hub.total() == 1, WAIT, "the first message");
+      assertEquals(List.of(List.of(1L)), hub.batches);
+
+      // A busy loop: what arrives meanwhile waits, and is handed over in one batch, in order.
+      java.util.concurrent.CountDownLatch busy = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+      hub.loop().runOnContext(v -> {
+        busy.countDown();
+        try {
+          release.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      assertTrue(busy.await(5, java.util.concurrent.TimeUnit.SECONDS));
+      publish(vertx, 2, 6);
+      release.countDown();
+      Await.until(() -> hub.total() == 6, WAIT, "all six: " + hub.batches);
+      assertEquals(List.of(List.of(1L), List.of(2L, 3L, 4L, 5L, 6L)), hub.batches);
+
+      // More than a batch's worth: split at FanOut.MAX_BATCH, still in order.
+      java.util.concurrent.CountDownLatch busy2 = new java.util.concurrent.CountDownLatch(1);
+      java.util.concurrent.CountDownLatch release2 = new java.util.concurrent.CountDownLatch(1);
+      hub.loop().runOnContext(v -> {
+        busy2.countDown();
+        try {
+          release2.await(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      });
+      assertTrue(busy2.await(5, java.util.concurrent.TimeUnit.SECONDS));
+      int many = FanOut.MAX_BATCH + 10;
+      publish(vertx, 7, 6 + many);
+      release2.countDown();
+      Await.until(() -> hub.total() == 6 + many, WAIT, "all of them");
+      List<Long> after = hub.batches.subList(2, hub.batches.size()).stream().flatMap(List::stream).toList();
+      assertEquals(range(7, 6 + many), after, "in order");
+      assertTrue(hub.batches.stream().allMatch(b -> b.size() <= FanOut.MAX_BATCH), "no batch over the bound");
+      assertTrue(hub.batches.size() <= 5, "batched, not one by one: " + hub.batches.size());
+    } finally {
+      vertx.close().await();
+    }
+  }
+
   private static void publish(Vertx vertx, int from, int to) {
     for (int seq = from; seq <= to; seq++) {
       vertx.eventBus().publish(ADDRESS, "{\"seq\":" + seq + "}", new DeliveryOptions()

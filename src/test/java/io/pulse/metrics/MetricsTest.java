@@ -60,6 +60,7 @@ class MetricsTest {
     double published0 = value(before, "pulse_messages_published_total", "");
     double delivered0 = value(before, "pulse_messages_delivered_total", "transport=\"sse\"");
     double latency0 = value(before, "pulse_delivery_latency_seconds_count", "");
+    double flushes0 = value(before, "pulse_delivery_flushes_total", "transport=\"sse\"");
     try (SseClient sse = SseClient.open(port, "channel=m.a&channel=m.b.*")) {
       sse.awaitLive(port, "m.a");
       String during = scrape();
@@ -77,6 +78,9 @@ class MetricsTest {
       assertTrue(grown >= 5 && grown <= 7, "the 5 publishes counted: " + grown);
       assertTrue(value(after, "pulse_messages_delivered_total", "transport=\"sse\"") >= delivered0 + 5);
       assertTrue(value(after, "pulse_delivery_latency_seconds_count", "") >= latency0 + 5);
+      double flushes = value(after, "pulse_delivery_flushes_total", "transport=\"sse\"") - flushes0;
+      assertTrue(flushes >= 1 && flushes <= value(after, "pulse_messages_delivered_total", "transport=\"sse\"") - delivered0,
+          "at least one flush, at most one per delivery: " + flushes);
       assertTrue(value(after, "pulse_refused_total", "reason=\"bad_request\"") >= 1);
       assertTrue(published1 > published0, "probes were published too");
       assertEquals(1, value(after, "pulse_cluster_nodes", ""));
