@@ -39,9 +39,9 @@ class PulseConfigTest {
     assertEquals(new io.pulse.config.Limits(20_000, 65_536, 100, 20, 40, 1_048_576, c.slowPolicies()), c.limits());
     assertTrue(c.nodeName().endsWith("-8080"));
     assertEquals("auto", c.nodeTransport());
-    int halfTheCores = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    assertEquals(halfTheCores, c.httpInstances());
-    assertEquals(halfTheCores, c.wsInstances());
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertEquals(cores, c.httpInstances(), "0: one instance per core");
+    assertEquals(cores, c.wsInstances(), "0: one instance per core");
     assertEquals(3, PulseConfig.of(new JsonObject().put("ws.instances", 3)).wsInstances());
     assertFalse(c.wsCompression(), "permessage-deflate is off unless asked for");
     assertEquals(256, c.wsCompressionMinBytes());
