@@ -40,8 +40,8 @@ class PulseConfigTest {
     assertTrue(c.nodeName().endsWith("-8080"));
     assertEquals("auto", c.nodeTransport());
     int cores = Runtime.getRuntime().availableProcessors();
-    assertEquals(cores, c.httpInstances(), "0: one instance per core");
-    assertEquals(cores, c.wsInstances(), "0: one instance per core");
+    assertEquals(Math.max(1, cores / 2), c.httpInstances(), "0: one HTTP instance per two cores");
+    assertEquals(cores, c.wsInstances(), "0: one WebSocket instance per core");
     assertEquals(3, PulseConfig.of(new JsonObject().put("ws.instances", 3)).wsInstances());
     assertFalse(c.wsCompression(), "permessage-deflate is off unless asked for");
     assertEquals(256, c.wsCompressionMinBytes());
