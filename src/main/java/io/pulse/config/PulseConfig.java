@@ -159,9 +159,20 @@ public final class PulseConfig {
   }
 
   /**
-   * {@code n}, or for 0 one instance per two cores (at least one): a fan-out's writes cost as much
-   * again in the kernel, and the collector, Hazelcast and the publish path need cores too
-   * (performance.md in src/site/markdown: on 2 cores, one instance per transport beat two).
+   * {@code n}, or for 0 one instance per core: {@code FanOut} hands each message to the other
+   * loops' hubs before it runs its own, so every loop writes its share of a fan-out at once
+   * (performance.md in src/site/markdown, "Instances per node": on 2 cores, two WebSocket
+   * instances beat one at 5,000 subscribers and were no worse at 1,000; four, more loops than
+   * cores, bought nothing). One connection stays on one loop, so its order holds.
+   */
+  private static int perCore(int n) {
+    return n > 0 ? n : Runtime.getRuntime().availableProcessors();
+  }
+
+  /**
+   * {@code n}, or for 0 one instance per two cores (at least one): measured the same way, two
+   * HTTP/SSE instances on 2 cores were no better than one unpinned and worse pinned (performance.md,
+   * "Instances per node"), and SockJS's polling transports are untested across instances.
    */
   private static int halfTheCores(int n) {
     return n > 0 ? n : Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
@@ -177,8 +188,8 @@ public final class PulseConfig {
   public int httpPort() { return i("http.port"); }
   public String wsHost() { return s("ws.host"); }
   public int wsPort() { return i("ws.port"); }
-  /** Instances of the WebSocket verticle, one per event loop; 0 (the default) = one per two cores. */
-  public int wsInstances() { return halfTheCores(i("ws.instances")); }
+  /** Instances of the WebSocket verticle, one per event loop; 0 (the default) = one per core. */
+  public int wsInstances() { return perCore(i("ws.instances")); }
   /** Instances of the HTTP/SSE verticle, one per event loop; 0 (the default) = one per two cores. */
   public int httpInstances() { return halfTheCores(i("http.instances")); }
   public String wsPath() { return s("ws.path"); }

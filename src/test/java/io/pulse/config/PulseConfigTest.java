@@ -39,9 +39,9 @@ class PulseConfigTest {
     assertEquals(new io.pulse.config.Limits(20_000, 65_536, 100, 20, 40, 1_048_576, c.slowPolicies()), c.limits());
     assertTrue(c.nodeName().endsWith("-8080"));
     assertEquals("auto", c.nodeTransport());
-    int halfTheCores = Math.max(1, Runtime.getRuntime().availableProcessors() / 2);
-    assertEquals(halfTheCores, c.httpInstances());
-    assertEquals(halfTheCores, c.wsInstances());
+    int cores = Runtime.getRuntime().availableProcessors();
+    assertEquals(Math.max(1, cores / 2), c.httpInstances(), "0: one HTTP instance per two cores");
+    assertEquals(cores, c.wsInstances(), "0: one WebSocket instance per core");
     assertEquals(3, PulseConfig.of(new JsonObject().put("ws.instances", 3)).wsInstances());
     assertFalse(c.wsCompression(), "permessage-deflate is off unless asked for");
     assertEquals(256, c.wsCompressionMinBytes());
