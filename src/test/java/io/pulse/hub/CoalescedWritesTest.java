@@ -23,20 +23,23 @@ class CoalescedWritesTest {
    * (flushed or not) until the "kernel" takes what was flushed ({@link #drain}), and is full past
    * {@code maxBytes}.
    */
-  static final class Socket extends Session {
+  static final class Socket extends RecordingSession {
     final List<String> log = new ArrayList<>(); // "w1" written and flushed, "u1" written unflushed, "flush"
-    final List<String> drops = new ArrayList<>();
     final long maxBytes;
     long queued; // bytes in the queue, flushed or not
     long unflushedBytes;
     boolean kernelTakesFlushed = true; // false: a client that does not read
     int flushes;
-    boolean closedSlow;
     List<String> shared = new ArrayList<>(); // every socket's events, in the order they happened
 
     Socket(long maxBytes, SlowPolicy policy) {
       super(maxBytes, policy);
       this.maxBytes = maxBytes;
+    }
+
+    @Override
+    String dropEntry(Delivery d, String reason) {
+      return d.seq() + ":" + reason;
     }
 
     @Override
@@ -75,25 +78,6 @@ class CoalescedWritesTest {
     @Override
     protected boolean transportFull() {
       return queued > maxBytes;
-    }
-
-    @Override
-    protected void closeSlow() {
-      closedSlow = true;
-    }
-
-    @Override
-    protected Listener listener() {
-      return new Listener() {
-        @Override
-        public void delivered(Delivery d) {
-        }
-
-        @Override
-        public void dropped(Delivery d, String reason) {
-          drops.add(d.seq() + ":" + reason);
-        }
-      };
     }
   }
 

@@ -23,16 +23,14 @@ class HubTest {
    * A session that records what it writes; its socket "flushes" only when told to, and is full,
    * like a Netty channel past its high-water mark, once more than {@code maxBytes} wait in it.
    */
-  static class Recorder extends Session {
+  static class Recorder extends RecordingSession {
     final List<Delivery> written = new ArrayList<>();
-    final List<String> drops = new ArrayList<>();
-    boolean closedSlow;
     final long maxBytes;
     long pendingBytes;
     boolean autoFlush = true;
 
     Recorder(long maxBytes, boolean drop) {
-      super(maxBytes, drop);
+      super(maxBytes, drop ? SlowPolicy.DROP : SlowPolicy.DISCONNECT);
       this.maxBytes = maxBytes;
     }
 
@@ -55,25 +53,6 @@ class HubTest {
 
     void flush() {
       pendingBytes = 0;
-    }
-
-    @Override
-    protected void closeSlow() {
-      closedSlow = true;
-    }
-
-    @Override
-    protected Listener listener() {
-      return new Listener() {
-        @Override
-        public void delivered(Delivery d) {
-        }
-
-        @Override
-        public void dropped(Delivery d, String reason) {
-          drops.add(reason);
-        }
-      };
     }
 
     List<Long> seqs() {

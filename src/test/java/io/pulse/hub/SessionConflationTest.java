@@ -17,20 +17,29 @@ import org.junit.jupiter.api.Test;
 class SessionConflationTest {
 
   /** A socket that takes {@code room} bytes, then is full until the test drains it. */
-  static final class Slow extends Session {
+  static final class Slow extends RecordingSession {
     final List<Delivery> written = new ArrayList<>();
     final List<Delivery> own = new ArrayList<>();
     long room;
     long queued;
-    boolean closedSlow;
     int conflated;
     int heldChannels;
     long heldBytes;
-    final List<String> drops = new ArrayList<>();
 
     Slow(long maxBytes, SlowPolicy policy, long room) {
       super(maxBytes, policy);
       this.room = room;
+    }
+
+    @Override
+    void conflated(Delivery newer) {
+      conflated++;
+    }
+
+    @Override
+    void conflationHeld(int channels, long bytes) {
+      heldChannels += channels;
+      heldBytes += bytes;
     }
 
     @Override
@@ -54,36 +63,6 @@ class SessionConflationTest {
     void readAll() {
       queued = 0;
       drained();
-    }
-
-    @Override
-    protected void closeSlow() {
-      closedSlow = true;
-    }
-
-    @Override
-    protected Listener listener() {
-      return new Listener() {
-        @Override
-        public void delivered(Delivery d) {
-        }
-
-        @Override
-        public void dropped(Delivery d, String reason) {
-          drops.add(reason);
-        }
-
-        @Override
-        public void conflated(Delivery newer) {
-          conflated++;
-        }
-
-        @Override
-        public void conflationHeld(int channels, long bytes) {
-          heldChannels += channels;
-          heldBytes += bytes;
-        }
-      };
     }
   }
 
