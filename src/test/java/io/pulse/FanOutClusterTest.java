@@ -347,6 +347,13 @@ class FanOutClusterTest {
         assertTrue(js.headers().firstValue(header).isEmpty(), header + ": " + js.headers().firstValue(header));
       }
       assertTrue(js.body().contains("export class Pulse "), "the module");
+      HttpResponse<String> head = Http.head(port, "/pulse.js");
+      assertEquals(200, head.statusCode(), "HEAD answers like GET");
+      assertEquals("text/javascript;charset=UTF-8", head.headers().firstValue("Content-Type").orElse(""));
+      assertEquals(js.headers().firstValue("Content-Length"), head.headers().firstValue("Content-Length"));
+      assertEquals("", head.body(), "without the body");
+      int post = Http.post(port, "/pulse.js", "{}").statusCode();
+      assertTrue(post == 404 || post == 405, "other methods are not served the file: " + post);
       HttpResponse<String> types = Http.get(port, "/pulse.d.ts");
       assertEquals(200, types.statusCode());
       assertTrue(types.body().contains("export declare class Pulse"));

@@ -19,10 +19,13 @@ import io.vertx.core.Deployable;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.StaticHandler;
+import io.vertx.core.http.MimeMapping;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -135,7 +138,17 @@ public final class HttpSseVerticle extends VerticleBase {
     if (bridge != null) {
       bridge.mount(router);
     }
-    router.get("/*").handler(StaticHandler.create("webroot").setCachingEnabled(false));
+    // HEAD too: link checkers, proxies and `curl -I` ask for the page's files that way. Vert.x's
+    // StaticHandler answers HEAD without the Content-Type its GET sends; it is added here first.
+    router.head("/*").handler(ctx -> {
+      String type = MimeMapping.mimeTypeForFilename(ctx.normalizedPath());
+      if (type != null) {
+        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, type.startsWith("text/") ? type + ";charset=UTF-8" : type);
+      }
+      ctx.next();
+    });
+    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(StaticHandler.create("webroot").setCachingEnabled(false));
     router.route().last().handler(ctx -> ctx.fail(404));
     router.route().failureHandler(HttpErrors::onFailure);
     return router;

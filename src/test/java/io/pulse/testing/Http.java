@@ -20,6 +20,11 @@ public final class Http {
     return send(HttpRequest.newBuilder(uri(port, pathAndQuery)).timeout(Duration.ofSeconds(40)).GET().build());
   }
 
+  public static HttpResponse<String> head(int port, String path) {
+    return send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(10))
+        .method("HEAD", HttpRequest.BodyPublishers.noBody()).build());
+  }
+
   public static HttpResponse<String> post(int port, String path, String body) {
     return send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(10))
         .header("Content-Type", "application/json")
