@@ -5,6 +5,7 @@ import io.pulse.messages.Addresses;
 import io.pulse.channel.Channels;
 import io.pulse.history.DetachedIds;
 import io.vertx.core.Future;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -152,7 +153,7 @@ public final class Hub {
   private long stamps;
   // While dispatchAll orders several messages: those ready to go out wait here for the turn's fan-out.
   private boolean inTurn;
-  private final java.util.ArrayList<Delivery> ready = new java.util.ArrayList<>();
+  private final List<Delivery> ready = new ArrayList<>();
   private final Receiver receiver = new Receiver() {
     @Override
     public void accept(Delivery d) {

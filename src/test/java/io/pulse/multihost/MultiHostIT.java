@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.pulse.testing.ClusterViews;
 import io.pulse.testing.Http;
 import io.pulse.testing.HttpPublisher;
 import io.pulse.testing.SseClient;
@@ -541,20 +542,7 @@ class MultiHostIT {
   }
 
   boolean sameView() {
-    Set<String> first = null;
-    JsonObject totals = null;
-    for (HostNode n : nodes) {
-      JsonObject view = new JsonObject(Http.get(n.httpPort, "/api/cluster").body());
-      Set<String> ids = new HashSet<>();
-      view.getJsonArray("nodes").forEach(o -> ids.add(((JsonObject) o).getString("id")));
-      if (ids.size() != 3 || (first != null && !first.equals(ids))
-          || (totals != null && !totals.equals(view.getJsonObject("totals")))) {
-        return false;
-      }
-      first = ids;
-      totals = view.getJsonObject("totals");
-    }
-    return true;
+    return ClusterViews.same(3, java.util.Arrays.stream(nodes).mapToInt(n -> n.httpPort).toArray());
   }
 
   static Set<String> presence(HostNode n, String room) {

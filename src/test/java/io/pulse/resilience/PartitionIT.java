@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.hazelcast.client.HazelcastClient;
 import com.hazelcast.client.config.ClientConfig;
 import com.hazelcast.core.HazelcastInstance;
+import io.pulse.testing.ClusterViews;
 import io.pulse.testing.Http;
 import io.pulse.testing.SseClient;
 import io.pulse.testing.WsTestClient;
@@ -18,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -294,11 +296,7 @@ class PartitionIT {
   }
 
   static Set<String> clusterIds(int port) {
-    Set<String> ids = new HashSet<>();
-    for (Object o : new JsonObject(Http.get(port, "/api/cluster").body()).getJsonArray("nodes")) {
-      ids.add(((JsonObject) o).getString("id"));
-    }
-    return ids;
+    return ClusterViews.ids(port);
   }
 
   static boolean allSee(ProcessNode[] n, int count) {
@@ -311,19 +309,7 @@ class PartitionIT {
   }
 
   static boolean sameView(ProcessNode[] n) {
-    Set<String> first = null;
-    JsonObject totals = null;
-    for (ProcessNode p : n) {
-      JsonObject view = new JsonObject(Http.get(p.httpPort, "/api/cluster").body());
-      Set<String> ids = clusterIds(p.httpPort);
-      if (ids.size() != 3 || (first != null && !first.equals(ids))
-          || (totals != null && !totals.equals(view.getJsonObject("totals")))) {
-        return false;
-      }
-      first = ids;
-      totals = view.getJsonObject("totals");
-    }
-    return true;
+    return ClusterViews.same(3, Arrays.stream(n).mapToInt(p -> p.httpPort).toArray());
   }
 
   static boolean presenceEverywhere(ProcessNode[] n, List<String> names) {
